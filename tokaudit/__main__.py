@@ -1,0 +1,5 @@
+"""`python -m tokaudit`."""
+
+from tokaudit.cli import main
+
+main()

@@ -1,0 +1,169 @@
+"""Explain why two id sequences for the same text differ: where, and which root-cause category.
+
+Categories are tested in this order and the first that holds wins (docs/codes.md):
+special-token, bos-eos, truncation, id-mapping, normalization, whitespace, segmentation, unknown.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from tokaudit.sources.base import Tokenizer
+from tokaudit.visible import visible
+
+CATEGORIES = (
+    "special-token", "bos-eos", "truncation", "id-mapping",
+    "normalization", "whitespace", "segmentation", "unknown",
+)
+WS = frozenset(b" \t\n\r\x0b\x0c")
+
+
+@dataclass
+class Side:
+    """One side's ids for a sample, with BOS/EOS split off and each token's bytes."""
+
+    name: str
+    tok: Tokenizer
+    ids: list[int]
+    has_bos: bool = False
+    has_eos: bool = False
+    core: list[int] = field(default_factory=list)
+    surfaces: list[bytes] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        ids = self.ids
+        bos, eos = self.tok.bos_id, self.tok.eos_id
+        self.has_bos = bos is not None and ids[:1] == [bos]
+        self.has_eos = eos is not None and len(ids) > int(self.has_bos) and ids[-1] == eos
+        self.core = ids[int(self.has_bos) : len(ids) - int(self.has_eos)]
+        self.surfaces = [self.tok.surface(i) or b"" for i in self.core]
+
+    @property
+    def text(self) -> bytes:
+        return b"".join(self.surfaces)
+
+    def parsed_specials(self) -> Counter[str]:
+        specials = {v: k for k, v in self.tok.specials().items()}
+        return Counter(specials[i] for i in self.core if i in specials)
+
+    def token(self, i: int) -> dict[str, Any]:
+        tid = self.core[i]
+        return {"id": tid, "piece": self.tok.piece(tid), "text": visible(_decode(self.surfaces[i]))}
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="backslashreplace")
+
+
+def _strip_ws(raw: bytes) -> bytes:
+    return bytes(b for b in raw if b not in WS)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where two encodings of one text part ways, and the evidence."""
+
+    category: str
+    message: str
+    offset: int
+    detail: dict[str, Any]
+    affected: int
+
+
+def _window(a: list[int], b: list[int]) -> tuple[int, int, int]:
+    """First differing index, and the end of the differing stretch on each side."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    j = 0
+    while j < n - i and a[len(a) - 1 - j] == b[len(b) - 1 - j]:
+        j += 1
+    return i, len(a) - j, len(b) - j
+
+
+def _offset(text: str, side: Side, i: int) -> int:
+    prefix = _decode(b"".join(side.surfaces[:i]))
+    # SentencePiece-style tokenizers prepend a space the text does not have.
+    if prefix.startswith(" ") and not text.startswith(" "):
+        prefix = prefix[1:]
+    return max(0, min(len(text), len(prefix)))
+
+
+def explain(text: str, a: Side, b: Side) -> Divergence:
+    """Pick the category and build the message for a sample whose ids differ."""
+    i, end_a, end_b = _window(a.core, b.core)
+    offset = _offset(text, a, i)
+    affected = max(end_a - i, end_b - i, 1)
+    category, message = _categorize(text, a, b, i, end_a, end_b)
+    lo, hi = max(0, i - 2), 8
+    detail = {
+        "offset": offset,
+        "context": visible(text[max(0, offset - 24) : offset]) + "▶" + visible(text[offset : offset + 24]),
+        "token_index": i,
+        a.name: {"tokens": [a.token(k) for k in range(lo, min(len(a.core), max(end_a, i + 1) + 1))][:hi],
+                 "bos": a.has_bos, "eos": a.has_eos, "length": len(a.ids)},
+        b.name: {"tokens": [b.token(k) for k in range(lo, min(len(b.core), max(end_b, i + 1) + 1))][:hi],
+                 "bos": b.has_bos, "eos": b.has_eos, "length": len(b.ids)},
+    }
+    return Divergence(category, message, offset, detail, affected)
+
+
+def _pieces(side: Side, lo: int, hi: int) -> str:
+    return "[" + ", ".join(visible(_decode(s)) for s in side.surfaces[lo:hi][:6]) + "]"
+
+
+def _categorize(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int) -> tuple[str, str]:
+    pa, pb = a.parsed_specials(), b.parsed_specials()
+    if pa != pb:
+        s = next(k for k in sorted(set(pa) | set(pb)) if pa[k] != pb[k])
+        ctl, txt = (a, b) if pa[s] > pb[s] else (b, a)
+        return "special-token", (
+            f"{s!r} in the text is a control token on {ctl.name} (id {ctl.tok.specials()[s]}) "
+            f"but plain text on {txt.name}"
+        )
+    for flag, what in (("has_bos", "starts with BOS"), ("has_eos", "ends with EOS")):
+        if getattr(a, flag) != getattr(b, flag):
+            yes, no = (a, b) if getattr(a, flag) else (b, a)
+            tid = yes.ids[0] if flag == "has_bos" else yes.ids[-1]
+            return "bos-eos", f"{yes.name} {what} {yes.tok.piece(tid)!r} (id {tid}); {no.name} does not"
+    ta, tb = a.text, b.text
+    short, long_ = (a, b) if len(ta) < len(tb) else (b, a)
+    if ta != tb and long_.text.startswith(short.text) and _strip_ws(long_.text[len(short.text) :]):
+        return "truncation", (
+            f"{short.name} stops after {len(short.ids)} tokens; {long_.name} goes on to the end "
+            f"({len(long_.ids)} tokens)"
+        )
+    if a.surfaces == b.surfaces:
+        k = next(k for k in range(len(a.core)) if a.core[k] != b.core[k])
+        return "id-mapping", (
+            f"{_decode(a.surfaces[k])!r} is id {a.core[k]} on {a.name} and id {b.core[k]} on {b.name}"
+        )
+    fallback_a = any(a.tok.is_fallback(t) for t in a.core[i:end_a])
+    fallback_b = any(b.tok.is_fallback(t) for t in b.core[i:end_b])
+    where = f"at character {_offset(text, a, i)}"
+    if ta != tb and _strip_ws(ta) != _strip_ws(tb) and not (fallback_a or fallback_b):
+        return "normalization", (
+            f"the sides see different text {where}: {a.name} {_pieces(a, i, end_a)} vs "
+            f"{b.name} {_pieces(b, i, end_b)}"
+        )
+    window_ws = any(WS & set(s) for s in a.surfaces[i:end_a] + b.surfaces[i:end_b])
+    if ta != tb and _strip_ws(ta) == _strip_ws(tb) or ta == tb and window_ws and not (fallback_a ^ fallback_b):
+        return "whitespace", (
+            f"whitespace is tokenized differently {where}: {a.name} {_pieces(a, i, end_a)} vs "
+            f"{b.name} {_pieces(b, i, end_b)}"
+        )
+    if ta == tb and not (fallback_a ^ fallback_b):
+        return "segmentation", (
+            f"same text, different split {where}: {a.name} {_pieces(a, i, end_a)} vs "
+            f"{b.name} {_pieces(b, i, end_b)}"
+        )
+    if fallback_a or fallback_b:
+        who = " and ".join(s.name for s, f in ((a, fallback_a), (b, fallback_b)) if f)
+        return "unknown", f"{who} falls back to unknown or byte tokens {where}"
+    return "segmentation", (
+        f"the sides split the text differently {where}: {a.name} {_pieces(a, i, end_a)} vs "
+        f"{b.name} {_pieces(b, i, end_b)}"
+    )

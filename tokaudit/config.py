@@ -1,0 +1,182 @@
+"""YAML config -> validated, frozen settings. Every error names the file and the key path."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
+
+from tokaudit.errors import ConfigError
+from tokaudit.findings import Severity
+
+SpecialText = Literal["parse", "literal", "raise"]
+# A 40-hex commit pins a hub revision; anything else (main, v1.0) can move under you.
+COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSpec(_Strict):
+    """The model whose tokenizer is audited."""
+
+    name: StrictStr
+    revision: StrictStr | None = None
+    vocab_size: StrictInt | None = Field(default=None, gt=0)
+    config: Path | None = None
+
+
+class SideSpec(_Strict):
+    """One tokenizer pathway: what a pipeline tokenizes with, and how."""
+
+    source: StrictStr
+    path: StrictStr | None = None
+    encoding: str | None = None
+    pattern: str | None = None
+    special_tokens: dict[StrictStr, StrictInt] | None = None
+    revision: StrictStr | None = None
+    trust_remote_code: StrictBool = False
+    add_bos: StrictBool | None = None
+    add_eos: StrictBool | None = None
+    add_special_tokens: StrictBool | None = None
+    special_text: SpecialText | None = None
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        from tokaudit.sources import SOURCES
+
+        if value not in SOURCES:
+            raise ValueError(f"unknown source {value!r} (expected one of: {', '.join(SOURCES)})")
+        return value
+
+
+class CorpusEntry(_Strict):
+    """A corpus file: .txt (a sample per line) or .jsonl (a sample per record, from `field`)."""
+
+    path: Path
+    field: str | None = None
+    limit: StrictInt | None = Field(default=None, gt=0)
+
+
+class Settings(_Strict):
+    """A whole validated config; paths are absolute (resolved against the config file)."""
+
+    model: ModelSpec | None = None
+    training: SideSpec
+    serving: SideSpec
+    corpus: list[CorpusEntry] = []
+    builtin_corpus: StrictBool = True
+    fail_on: Severity = Severity.ERROR
+    ignore: list[StrictStr] = []
+    config_path: Path | None = None
+
+    @field_validator("fail_on", mode="before")
+    @classmethod
+    def _severity(cls, value: Any) -> Severity:
+        try:
+            return Severity(value)
+        except ValueError:
+            raise ValueError(f"must be one of: error, warning, info (got {value!r})") from None
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _describe(err: dict[str, Any]) -> str:
+    kind, msg = err["type"], err["msg"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, ") :]
+    return f"{msg} (got {err.get('input')!r})" if "input" in err and not isinstance(err["input"], dict) else msg
+
+
+def _normalise_corpus(raw: Any) -> Any:
+    # A bare string is shorthand for {path: ...}.
+    if isinstance(raw, list):
+        return [{"path": item} if isinstance(item, str) else item for item in raw]
+    return raw
+
+
+def _resolve(base: Path, value: str | Path) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (base / p)
+
+
+def load_config(path: str | Path) -> Settings:
+    """Read and validate a config file. Raises ConfigError with `file: key: problem`."""
+    cfg_path = Path(path)
+    try:
+        text = cfg_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{cfg_path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{cfg_path}: cannot read config: {exc}") from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{cfg_path}: YAML syntax error: {where}{problem}") from exc
+    return settings_from_dict(raw, cfg_path)
+
+
+def settings_from_dict(raw: Any, cfg_path: Path) -> Settings:
+    """Validate an already-parsed config; relative paths resolve against `cfg_path`'s folder."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{cfg_path}: expected a mapping at the top level, got {type(raw).__name__}")
+    raw = dict(raw)
+    if "corpus" in raw:
+        raw["corpus"] = _normalise_corpus(raw["corpus"])
+    raw["config_path"] = cfg_path
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(f"{cfg_path}: {_loc(first['loc'])}: {_describe(first)}{more}") from None
+    return _resolve_paths(settings, cfg_path)
+
+
+def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
+    base = cfg_path.parent
+    sides = {}
+    for name in ("training", "serving"):
+        side: SideSpec = getattr(s, name)
+        if side.path is None:
+            sides[name] = side
+            continue
+        resolved = _resolve(base, side.path)
+        if resolved.exists():
+            sides[name] = side.model_copy(update={"path": str(resolved)})
+        elif side.source == "hf" and HUB_ID_RE.match(side.path) and not side.path.startswith("."):
+            sides[name] = side  # a hub id: resolved by huggingface_hub (honours HF_HUB_OFFLINE)
+        else:
+            raise ConfigError(f"{cfg_path}: {name}.path: no such file or directory: {resolved}")
+    corpus = []
+    for i, entry in enumerate(s.corpus):
+        resolved = _resolve(base, entry.path)
+        if not resolved.is_file():
+            raise ConfigError(f"{cfg_path}: corpus[{i}].path: no such file: {resolved}")
+        corpus.append(entry.model_copy(update={"path": resolved}))
+    model = s.model
+    if model is not None and model.config is not None:
+        resolved = _resolve(base, model.config)
+        if not resolved.is_file():
+            raise ConfigError(f"{cfg_path}: model.config: no such file: {resolved}")
+        model = model.model_copy(update={"config": resolved})
+    return s.model_copy(update={**sides, "corpus": corpus, "model": model})

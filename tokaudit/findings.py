@@ -1,0 +1,75 @@
+"""Findings and reports: plain frozen data, shared by every check and formatter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """How bad a finding is; `fail_on` picks the lowest severity that fails a run."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, with the evidence a person needs to act on it without rerunning anything."""
+
+    code: str
+    severity: Severity
+    message: str
+    sample: str | None = None
+    category: str | None = None
+    hint: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "category": self.category,
+            "message": self.message,
+            "sample": self.sample,
+            "hint": self.hint,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Input that could not be checked, and why (never silently dropped)."""
+
+    where: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one run produced. Formatters render it; the CLI maps it to an exit code."""
+
+    command: str
+    findings: tuple[Finding, ...]
+    summary: dict[str, Any] = field(default_factory=dict)
+    header: dict[str, Any] = field(default_factory=dict)
+    skipped: tuple[Skipped, ...] = ()
+    ignored: int = 0
+
+    def sorted_findings(self) -> list[Finding]:
+        return sorted(self.findings, key=lambda f: (-f.severity.rank, f.code))
+
+    def count_by_severity(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Severity}
+        for f in self.findings:
+            counts[f.severity.value] += 1
+        return counts
+
+    def failed(self, fail_on: Severity) -> bool:
+        return any(f.severity.rank >= fail_on.rank for f in self.findings)

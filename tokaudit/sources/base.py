@@ -1,0 +1,154 @@
+"""The Tokenizer every source returns, and the special-text handling they share.
+
+A source wraps one real library. It must encode a batch the way that library does by
+default in a pipeline, and describe each id well enough for the diff to explain a
+divergence: the bytes a token stands for, a display piece, whether it is special.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from functools import lru_cache
+from typing import Any
+
+from tokaudit.config import SideSpec
+
+SampleResult = list[int] | str  # ids, or the message of the exception the library raised
+
+
+class Tokenizer(ABC):
+    """A loaded tokenizer for one side. Subclasses wrap one library each."""
+
+    source: str = ""
+    library: str = ""
+    #: special-text modes the library implements itself; the rest are done here.
+    native_modes: frozenset[str] = frozenset()
+    default_special_text: str = "literal"
+
+    def __init__(self, spec: SideSpec) -> None:
+        self.spec = spec
+        self.special_text = spec.special_text or self.default_special_text
+        self.surface = lru_cache(maxsize=None)(self._surface)
+        self._special_re: re.Pattern[str] | None = None
+
+    # -- what subclasses provide -------------------------------------------------------------
+    @abstractmethod
+    def encode_batch(self, texts: list[str], mode: str, bare: bool = False) -> list[list[int]]:
+        """Encode with the library; `mode` is one of native_modes (or literal); `bare` drops BOS/EOS."""
+
+    @abstractmethod
+    def specials(self) -> dict[str, int]:
+        """Special and added token strings -> ids (control tokens, added tokens)."""
+
+    @abstractmethod
+    def piece(self, token_id: int) -> str:
+        """The library's display string for an id."""
+
+    @abstractmethod
+    def _surface(self, token_id: int) -> bytes | None:
+        """The bytes of text an id stands for; None for a control token with no text."""
+
+    def is_fallback(self, token_id: int) -> bool:
+        """True for the unknown token and byte-fallback tokens."""
+        return False
+
+    @property
+    def bos_id(self) -> int | None:
+        return None
+
+    @property
+    def eos_id(self) -> int | None:
+        return None
+
+    def backend(self) -> str:
+        return type(self).__name__
+
+    def version(self) -> str:
+        return ""
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "path": self.spec.path or self.spec.encoding,
+            "library": self.library,
+            "version": self.version(),
+            "backend": self.backend(),
+            "special_text": self.special_text,
+        }
+
+    # -- shared behaviour ---------------------------------------------------------------------
+    def wrap(self, ids: list[int], add_bos: bool, add_eos: bool) -> list[int]:
+        if add_bos and self.bos_id is not None:
+            ids = [self.bos_id, *ids]
+        if add_eos and self.eos_id is not None:
+            ids = [*ids, self.eos_id]
+        return ids
+
+    def special_pattern(self) -> re.Pattern[str] | None:
+        if self._special_re is None:
+            strings = sorted((s for s in self.specials() if s), key=len, reverse=True)
+            if not strings:
+                return None
+            self._special_re = re.compile("|".join(re.escape(s) for s in strings))
+        return self._special_re
+
+    def encode_all(self, texts: list[str]) -> list[SampleResult]:
+        """Encode every text; a text the library refuses becomes its error message, not a crash."""
+        results: list[SampleResult | None] = [None] * len(texts)
+        todo = list(range(len(texts)))
+        pattern = self.special_pattern()
+        if self.special_text == "raise" and "raise" not in self.native_modes and pattern is not None:
+            keep = []
+            for i in todo:
+                m = pattern.search(texts[i])
+                if m:
+                    results[i] = f"text contains the special token {m.group(0)!r} (special_text: raise)"
+                else:
+                    keep.append(i)
+            todo = keep
+        batch = [texts[i] for i in todo]
+        try:
+            encoded = self._encode_many(batch)
+        except Exception:
+            encoded = []
+            for text in batch:
+                try:
+                    encoded.append(self._encode_many([text])[0])
+                except Exception as exc:  # the library's own refusal, kept as evidence
+                    encoded.append(f"{type(exc).__name__}: {exc}")
+        for i, ids in zip(todo, encoded):
+            results[i] = ids
+        return results  # type: ignore[return-value]
+
+    def _encode_many(self, texts: list[str]) -> list[SampleResult]:
+        if self.special_text == "parse" and "parse" not in self.native_modes:
+            return [self._parse_split(t) for t in texts]
+        mode = self.special_text if self.special_text in self.native_modes else "literal"
+        return list(self.encode_batch(texts, mode))
+
+    def _parse_split(self, text: str) -> list[int]:
+        # How Python-side tokenizers have always parsed specials: cut the text at each special
+        # string, encode the pieces in between on their own, and splice in the special ids.
+        pattern = self.special_pattern()
+        specials = self.specials()
+        if pattern is None:
+            return self.encode_batch([text], "literal")[0]
+        ids: list[int] = []
+        pos = 0
+        chunks: list[str | int] = []
+        for m in pattern.finditer(text):
+            if m.start() > pos:
+                chunks.append(text[pos : m.start()])
+            chunks.append(specials[m.group(0)])
+            pos = m.end()
+        if pos < len(text):
+            chunks.append(text[pos:])
+        plain = [c for c in chunks if isinstance(c, str)]
+        plain_ids = iter(self.encode_batch(plain, "literal", bare=True) if plain else [])
+        for c in chunks:
+            ids.extend([c] if isinstance(c, int) else next(plain_ids))
+        return self.wrap(ids, *self.bos_eos_defaults())
+
+    def bos_eos_defaults(self) -> tuple[bool, bool]:
+        return bool(self.spec.add_bos), bool(self.spec.add_eos)

@@ -1,0 +1,93 @@
+"""`mistral-common`: MistralTokenizer from a tekken .json or a SentencePiece .model.vN file."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from tokaudit.config import SideSpec
+from tokaudit.errors import SourceError
+from tokaudit.sources.base import Tokenizer
+from tokaudit.sources.spm import sp_surface
+
+
+class MistralCommonTokenizer(Tokenizer):
+    """mistral-common's raw text encoder: control strings in text stay literal, BOS is added."""
+
+    source = "mistral-common"
+    library = "mistral-common"
+    native_modes = frozenset({"literal"})
+    default_special_text = "literal"
+
+    def __init__(self, spec: SideSpec) -> None:
+        super().__init__(spec)
+        try:
+            from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+        except ImportError as exc:
+            raise SourceError(
+                "source mistral-common needs the optional extra: pip install 'tokaudit[mistral]'"
+            ) from exc
+        try:
+            self.mt = MistralTokenizer.from_file(str(spec.path))
+        except Exception as exc:
+            msg = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+            raise SourceError(f"{spec.path}: mistral-common cannot load it ({msg})") from exc
+        self.tk: Any = self.mt.instruct_tokenizer.tokenizer
+        self._sp = getattr(self.tk, "_model", None) if type(self.tk).__name__ != "Tekkenizer" else None
+
+    def bos_eos_defaults(self) -> tuple[bool, bool]:
+        # mistral-common always states bos/eos; a text-completion pipeline asks for BOS only.
+        add_bos = True if self.spec.add_bos is None else self.spec.add_bos
+        return add_bos, bool(self.spec.add_eos)
+
+    def encode_batch(self, texts: list[str], mode: str, bare: bool = False) -> list[list[int]]:
+        bos, eos = (False, False) if bare else self.bos_eos_defaults()
+        return [list(self.tk.encode(t, bos=bos, eos=eos)) for t in texts]
+
+    @cached_property
+    def _specials(self) -> dict[str, int]:
+        ids = self.tk.special_ids
+        ids = ids() if callable(ids) else ids
+        return {self.tk.id_to_piece(i): i for i in sorted(ids)}
+
+    def specials(self) -> dict[str, int]:
+        return self._specials
+
+    def piece(self, token_id: int) -> str:
+        try:
+            return str(self.tk.id_to_piece(token_id))
+        except Exception:
+            return ""
+
+    def _surface(self, token_id: int) -> bytes | None:
+        if token_id in self._specials.values():
+            return self.piece(token_id).encode("utf-8")
+        if self._sp is not None:
+            return sp_surface(self._sp, token_id)
+        try:
+            return bytes(self.tk.id_to_byte_piece(token_id, "keep"))
+        except Exception:
+            return None
+
+    def is_fallback(self, token_id: int) -> bool:
+        if self._sp is not None:
+            return bool(self._sp.is_unknown(token_id) or self._sp.is_byte(token_id))
+        return token_id == getattr(self.tk, "unk_id", -1) or (
+            hasattr(self.tk, "is_byte") and bool(self.tk.is_byte(token_id))
+        )
+
+    @property
+    def bos_id(self) -> int | None:
+        return int(self.tk.bos_id)
+
+    @property
+    def eos_id(self) -> int | None:
+        return int(self.tk.eos_id)
+
+    def version(self) -> str:
+        import mistral_common
+
+        return str(getattr(mistral_common, "__version__", ""))
+
+    def backend(self) -> str:
+        return f"{type(self.tk).__name__} ({getattr(self.tk, 'version', '')})"

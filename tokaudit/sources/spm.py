@@ -1,0 +1,95 @@
+"""`sentencepiece`: a .model file through the sentencepiece library, as raw training code uses it."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from tokaudit.config import SideSpec
+from tokaudit.errors import SourceError
+from tokaudit.sources.base import Tokenizer
+
+
+class SentencePieceTokenizer(Tokenizer):
+    """SentencePieceProcessor.encode: control strings like `<s>` in text stay literal text."""
+
+    source = "sentencepiece"
+    library = "sentencepiece"
+    native_modes = frozenset({"literal"})
+    default_special_text = "literal"
+
+    def __init__(self, spec: SideSpec) -> None:
+        super().__init__(spec)
+        self.sp = load_sentencepiece(spec.path or "")
+
+    def encode_batch(self, texts: list[str], mode: str, bare: bool = False) -> list[list[int]]:
+        ids = self.sp.encode(texts)
+        if bare:
+            return ids
+        add_bos, add_eos = self.bos_eos_defaults()
+        return [self.wrap(x, add_bos, add_eos) for x in ids] if (add_bos or add_eos) else ids
+
+    @cached_property
+    def _specials(self) -> dict[str, int]:
+        sp = self.sp
+        return {
+            sp.id_to_piece(i): i
+            for i in range(sp.get_piece_size())
+            if sp.is_control(i) or sp.is_unknown(i) or _is_user_defined(sp, i)
+        }
+
+    def specials(self) -> dict[str, int]:
+        return self._specials
+
+    def piece(self, token_id: int) -> str:
+        return self.sp.id_to_piece(token_id) if 0 <= token_id < self.sp.get_piece_size() else ""
+
+    def _surface(self, token_id: int) -> bytes | None:
+        return sp_surface(self.sp, token_id)
+
+    def is_fallback(self, token_id: int) -> bool:
+        return bool(self.sp.is_unknown(token_id) or self.sp.is_byte(token_id))
+
+    @property
+    def bos_id(self) -> int | None:
+        return self.sp.bos_id() if self.sp.bos_id() >= 0 else None
+
+    @property
+    def eos_id(self) -> int | None:
+        return self.sp.eos_id() if self.sp.eos_id() >= 0 else None
+
+    def version(self) -> str:
+        import sentencepiece
+
+        return str(sentencepiece.__version__)
+
+    def backend(self) -> str:
+        return "SentencePieceProcessor"
+
+
+def load_sentencepiece(path: str):  # type: ignore[no-untyped-def]
+    import sentencepiece
+
+    sp = sentencepiece.SentencePieceProcessor()
+    try:
+        sp.Load(path)
+    except Exception as exc:
+        msg = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+        raise SourceError(f"{path}: not a readable SentencePiece model ({msg})") from exc
+    return sp
+
+
+def _is_user_defined(sp, i: int) -> bool:  # type: ignore[no-untyped-def]
+    # user-defined pieces are matched as whole strings, like added tokens
+    return bool(getattr(sp, "IsUserDefined", lambda _i: False)(i))
+
+
+def sp_surface(sp, token_id: int) -> bytes | None:  # type: ignore[no-untyped-def]
+    """The bytes a SentencePiece id stands for ("▁" is a space, <0xNN> a raw byte)."""
+    if not 0 <= token_id < sp.get_piece_size():
+        return None
+    piece = sp.id_to_piece(token_id)
+    if sp.is_byte(token_id):
+        return bytes([int(piece[3:5], 16)])
+    if sp.is_control(token_id) or sp.is_unknown(token_id):
+        return piece.encode("utf-8")
+    return piece.replace("▁", " ").encode("utf-8")
