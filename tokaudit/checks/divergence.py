@@ -84,6 +84,22 @@ def _window(a: list[int], b: list[int]) -> tuple[int, int, int]:
     return i, len(a) - j, len(b) - j
 
 
+def _region(a: Side, b: Side, i: int, end_a: int, end_b: int) -> tuple[int, int]:
+    """End of the first differing stretch: where both sides' token bytes line up again."""
+    ka, kb = i, i
+    pa = pb = 0
+    while ka < end_a or kb < end_b:
+        if kb >= end_b or (ka < end_a and pa <= pb):
+            pa += len(a.surfaces[ka])
+            ka += 1
+        else:
+            pb += len(b.surfaces[kb])
+            kb += 1
+        if pa == pb and ka > i and kb > i:
+            return ka, kb
+    return end_a, end_b
+
+
 def _offset(text: str, side: Side, i: int) -> int:
     prefix = _decode(b"".join(side.surfaces[:i]))
     # SentencePiece-style tokenizers prepend a space the text does not have.
@@ -97,8 +113,9 @@ def explain(text: str, a: Side, b: Side) -> Divergence:
     i, end_a, end_b = _window(a.core, b.core)
     offset = _offset(text, a, i)
     affected = max(end_a - i, end_b - i, 1)
+    end_a, end_b = _region(a, b, i, end_a, end_b)
     category, message = _categorize(text, a, b, i, end_a, end_b)
-    lo, hi = max(0, i - 2), 8
+    lo, hi = max(0, i - 2), 10
     detail = {
         "offset": offset,
         "context": visible(text[max(0, offset - 24) : offset]) + "▶" + visible(text[offset : offset + 24]),
