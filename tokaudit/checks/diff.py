@@ -20,7 +20,8 @@ HINTS = {
     "`special_text` (and split_special_tokens / allowed_special) so user text cannot become control tokens",
     "bos-eos": "BOS/EOS is added by one side only: compare add_bos/add_eos (add_special_tokens) and the "
     "tokenizer.json post-processor",
-    "truncation": "one side cuts the text: look for a `truncation` block in tokenizer.json or a max_length",
+    "truncation": "one side cuts or pads the text to a fixed length: look for `truncation` / `padding` blocks "
+    "in tokenizer.json (the tokenizers library applies them, transformers resets them) or a max_length",
     "id-mapping": "same token text, different id: the vocabulary or the special-token ids moved in a "
     "conversion; run `tokaudit vocab-check`",
     "normalization": "the sides normalize text differently (NFC/NFKC, lowercasing, accent stripping): "
@@ -88,7 +89,8 @@ def run(settings: Settings, sides: Sides, builtin: bool = True) -> DiffResult:
             if a == b:
                 continue
             differing += 1
-            div = explain(sample.text, Side("training", sides.training, a), Side("serving", sides.serving, b))
+            div = explain(sample.text, Side("training", sides.training, a, text_in=sample.text),
+                          Side("serving", sides.serving, b, text_in=sample.text))
             affected += div.affected
             per_category[div.category] += 1
             result.findings.append(Finding(

@@ -32,11 +32,22 @@ class Side:
     core: list[int] = field(default_factory=list)
     surfaces: list[bytes] = field(default_factory=list)
 
+    text_in: str = ""
+    padded: int = 0
+
     def __post_init__(self) -> None:
         ids = self.ids
-        bos, eos = self.tok.bos_id, self.tok.eos_id
-        self.has_bos = bos is not None and ids[:1] == [bos]
-        self.has_eos = eos is not None and len(ids) > int(self.has_bos) and ids[-1] == eos
+        pad = self.tok.pad_id
+        while pad is not None and self.padded < len(ids) and ids[-1 - self.padded] == pad:
+            self.padded += 1
+        ids = ids[: len(ids) - self.padded]
+        names = self.tok.special_names()
+        # BOS/EOS, or any special the post-processor adds ([CLS] ... [SEP]) that the text does not spell.
+        first = names.get(ids[0]) if ids else None
+        last = names.get(ids[-1]) if len(ids) > 1 else None
+        self.has_bos = ids[:1] == [self.tok.bos_id] or (first is not None and not self.text_in.startswith(first))
+        self.has_eos = len(ids) > int(self.has_bos) and (
+            ids[-1] == self.tok.eos_id or (last is not None and not self.text_in.endswith(last)))
         self.core = ids[int(self.has_bos) : len(ids) - int(self.has_eos)]
         self.surfaces = [self.tok.surface(i) or b"" for i in self.core]
 
@@ -45,8 +56,9 @@ class Side:
         return b"".join(self.surfaces)
 
     def parsed_specials(self) -> Counter[str]:
-        specials = {v: k for k, v in self.tok.specials().items()}
-        return Counter(specials[i] for i in self.core if i in specials)
+        """Special tokens that stand for text the sample spells (not an <unk> the model emitted)."""
+        names = self.tok.special_names()
+        return Counter(names[i] for i in self.core if i in names and names[i] in self.text_in)
 
     def token(self, i: int) -> dict[str, Any]:
         tid = self.core[i]
@@ -55,6 +67,12 @@ class Side:
 
 def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="backslashreplace")
+
+
+def _normalized(side: Side, text: str) -> str | None:
+    """The side's normalized text with whitespace (and SentencePiece's "▁") taken out."""
+    norm = side.tok.normalize(text)
+    return None if norm is None else "".join(norm.replace("▁", " ").split())
 
 
 def _strip_ws(raw: bytes) -> bytes:
@@ -135,7 +153,7 @@ def _pieces(side: Side, lo: int, hi: int) -> str:
 def _categorize(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int) -> tuple[str, str]:
     pa, pb = a.parsed_specials(), b.parsed_specials()
     if pa != pb:
-        s = next(k for k in sorted(set(pa) | set(pb)) if pa[k] != pb[k])
+        s = min((k for k in set(pa) | set(pb) if pa[k] != pb[k]), key=lambda k: (text.find(k), k))
         ctl, txt = (a, b) if pa[s] > pb[s] else (b, a)
         return "special-token", (
             f"{s!r} in the text is a control token on {ctl.name} (id {ctl.tok.specials()[s]}) "
@@ -144,8 +162,14 @@ def _categorize(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int) -> 
     for flag, what in (("has_bos", "starts with BOS"), ("has_eos", "ends with EOS")):
         if getattr(a, flag) != getattr(b, flag):
             yes, no = (a, b) if getattr(a, flag) else (b, a)
-            tid = yes.ids[0] if flag == "has_bos" else yes.ids[-1]
+            tid = yes.ids[0] if flag == "has_bos" else yes.ids[len(yes.ids) - 1 - yes.padded]
             return "bos-eos", f"{yes.name} {what} {yes.tok.piece(tid)!r} (id {tid}); {no.name} does not"
+    if a.padded != b.padded:
+        more, less = (a, b) if a.padded > b.padded else (b, a)
+        return "truncation", (
+            f"{more.name} pads to {len(more.ids)} tokens with {more.padded} x "
+            f"{more.tok.piece(more.ids[-1])!r}; {less.name} does not (a fixed length stored in the tokenizer)"
+        )
     ta, tb = a.text, b.text
     short, long_ = (a, b) if len(ta) < len(tb) else (b, a)
     if ta != tb and long_.text.startswith(short.text) and _strip_ws(long_.text[len(short.text) :]):
@@ -161,7 +185,14 @@ def _categorize(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int) -> 
     fallback_a = any(a.tok.is_fallback(t) for t in a.core[i:end_a])
     fallback_b = any(b.tok.is_fallback(t) for t in b.core[i:end_b])
     where = f"at character {_offset(text, a, i)}"
-    if ta != tb and _strip_ws(ta) != _strip_ws(tb) and not (fallback_a or fallback_b):
+    na, nb = _normalized(a, text), _normalized(b, text)
+    if na is not None and nb is not None and na != nb:
+        k = next((k for k in range(min(len(na), len(nb))) if na[k] != nb[k]), min(len(na), len(nb)))
+        return "normalization", (
+            f"the normalizers disagree: {a.name} sees {visible(na[max(0, k - 8):k + 12])!r}, "
+            f"{b.name} sees {visible(nb[max(0, k - 8):k + 12])!r}"
+        )
+    if (na is None or nb is None) and ta != tb and _strip_ws(ta) != _strip_ws(tb) and not (fallback_a or fallback_b):
         return "normalization", (
             f"the sides see different text {where}: {a.name} {_pieces(a, i, end_a)} vs "
             f"{b.name} {_pieces(b, i, end_b)}"

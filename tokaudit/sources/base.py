@@ -31,6 +31,7 @@ class Tokenizer(ABC):
         self.special_text = spec.special_text or self.default_special_text
         self.surface = lru_cache(maxsize=None)(self._surface)
         self._special_re: re.Pattern[str] | None = None
+        self._special_names: dict[int, str] | None = None
 
     # -- what subclasses provide -------------------------------------------------------------
     @abstractmethod
@@ -49,6 +50,10 @@ class Tokenizer(ABC):
     def _surface(self, token_id: int) -> bytes | None:
         """The bytes of text an id stands for; None for a control token with no text."""
 
+    def normalize(self, text: str) -> str | None:
+        """The text as the library's normalizer sees it; None when the library does not say."""
+        return None
+
     def is_fallback(self, token_id: int) -> bool:
         """True for the unknown token and byte-fallback tokens."""
         return False
@@ -59,6 +64,10 @@ class Tokenizer(ABC):
 
     @property
     def eos_id(self) -> int | None:
+        return None
+
+    @property
+    def pad_id(self) -> int | None:
         return None
 
     def backend(self) -> str:
@@ -78,6 +87,12 @@ class Tokenizer(ABC):
         }
 
     # -- shared behaviour ---------------------------------------------------------------------
+    def special_names(self) -> dict[int, str]:
+        """id -> string for every special or added token (cached)."""
+        if self._special_names is None:
+            self._special_names = {v: k for k, v in self.specials().items()}
+        return self._special_names
+
     def wrap(self, ids: list[int], add_bos: bool, add_eos: bool) -> list[int]:
         if add_bos and self.bos_id is not None:
             ids = [self.bos_id, *ids]

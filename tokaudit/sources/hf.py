@@ -122,6 +122,12 @@ class HFTokenizer(Tokenizer):
             return piece.encode("utf-8")
         return piece_bytes(piece, self.scheme)
 
+    def normalize(self, text: str) -> str | None:
+        backend = getattr(self.tok, "backend_tokenizer", None)
+        if backend is None:
+            return None
+        return text if backend.normalizer is None else backend.normalizer.normalize_str(text)
+
     def is_fallback(self, token_id: int) -> bool:
         return token_id == self.tok.unk_token_id or bool(BYTE_PIECE.match(self.piece(token_id)))
 
@@ -132,6 +138,10 @@ class HFTokenizer(Tokenizer):
     @property
     def eos_id(self) -> int | None:
         return self.tok.eos_token_id
+
+    @property
+    def pad_id(self) -> int | None:
+        return self.tok.pad_token_id
 
     def version(self) -> str:
         return str(self.tf.__version__)

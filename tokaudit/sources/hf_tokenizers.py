@@ -102,6 +102,9 @@ class TokenizersTokenizer(Tokenizer):
             return piece.encode("utf-8")
         return piece_bytes(piece, self.scheme)
 
+    def normalize(self, text: str) -> str | None:
+        return text if self.tok.normalizer is None else self.tok.normalizer.normalize_str(text)
+
     def is_fallback(self, token_id: int) -> bool:
         unk = (self._json.get("model") or {}).get("unk_token")
         piece = self.piece(token_id)
@@ -118,6 +121,11 @@ class TokenizersTokenizer(Tokenizer):
     @property
     def eos_id(self) -> int | None:
         return self._config_id("eos_token")
+
+    @property
+    def pad_id(self) -> int | None:
+        padding = self.tok.padding
+        return padding["pad_id"] if padding else self._config_id("pad_token")
 
     def version(self) -> str:
         return str(self._lib.__version__)

@@ -46,8 +46,9 @@ class MistralCommonTokenizer(Tokenizer):
 
     @cached_property
     def _specials(self) -> dict[str, int]:
-        ids = self.tk.special_ids
-        ids = ids() if callable(ids) else ids
+        ids = set(self.tk.special_ids() if callable(self.tk.special_ids) else self.tk.special_ids)
+        if getattr(self.tk, "unk_id", -1) >= 0:
+            ids.add(self.tk.unk_id)  # parsed like the other control strings, as transformers does
         return {self.tk.id_to_piece(i): i for i in sorted(ids)}
 
     def specials(self) -> dict[str, int]:
@@ -68,6 +69,11 @@ class MistralCommonTokenizer(Tokenizer):
             return bytes(self.tk.id_to_byte_piece(token_id, "keep"))
         except Exception:
             return None
+
+    def normalize(self, text: str) -> str | None:
+        if self._sp is not None:
+            return str(self._sp.normalize(text)) if hasattr(self._sp, "normalize") else None
+        return text  # tekken is tiktoken-style: no normalizer
 
     def is_fallback(self, token_id: int) -> bool:
         if self._sp is not None:

@@ -46,6 +46,9 @@ class SentencePieceTokenizer(Tokenizer):
     def _surface(self, token_id: int) -> bytes | None:
         return sp_surface(self.sp, token_id)
 
+    def normalize(self, text: str) -> str | None:
+        return str(self.sp.normalize(text)) if hasattr(self.sp, "normalize") else None
+
     def is_fallback(self, token_id: int) -> bool:
         return bool(self.sp.is_unknown(token_id) or self.sp.is_byte(token_id))
 
@@ -56,6 +59,10 @@ class SentencePieceTokenizer(Tokenizer):
     @property
     def eos_id(self) -> int | None:
         return self.sp.eos_id() if self.sp.eos_id() >= 0 else None
+
+    @property
+    def pad_id(self) -> int | None:
+        return self.sp.pad_id() if self.sp.pad_id() >= 0 else None
 
     def version(self) -> str:
         import sentencepiece

@@ -91,6 +91,9 @@ class TiktokenTokenizer(Tokenizer):
         except Exception:
             return None
 
+    def normalize(self, text: str) -> str | None:
+        return text  # tiktoken has no normalizer: bytes in, bytes out
+
     def version(self) -> str:
         import tiktoken
 

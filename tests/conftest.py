@@ -1,0 +1,61 @@
+"""Shared test helpers: fixture paths, config writing, and running the real CLI."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never touch the network
+os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+MISTRAL_SP = FIXTURES / "mistral-7b" / "tokenizer.model"
+MISTRAL_SP_DIR = FIXTURES / "mistral-7b"
+MISTRAL_HF = FIXTURES / "mistral-7b-hf"
+CL100K_HF = FIXTURES / "cl100k-hf"
+CL100K_FILE = FIXTURES / "cl100k" / "cl100k_base.tiktoken"
+MINILM = FIXTURES / "minilm"
+CORPUS_TXT = FIXTURES / "corpus" / "mixed.txt"
+CORPUS_JSONL = FIXTURES / "corpus" / "mixed.jsonl"
+
+
+def mistral_data(name: str) -> Path:
+    import mistral_common
+
+    return Path(mistral_common.__file__).parent / "data" / name
+
+
+def write_config(tmp_path: Path, data: dict[str, Any] | str, name: str = "tokaudit.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def side(source: str, path: Path | str | None = None, **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"source": source}
+    if path is not None:
+        out["path"] = str(path)
+    out.update(extra)
+    return out
+
+
+def invoke(*args: str) -> Any:
+    from tokaudit.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def cfg(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Write a config dict to tmp_path and return its path."""
+
+    def make(data: dict[str, Any] | str, name: str = "tokaudit.yaml") -> Path:
+        return write_config(tmp_path, data, name)
+
+    return make
