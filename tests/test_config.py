@@ -17,14 +17,19 @@ def _base() -> dict:
 
 
 def test_issue_shape_loads_and_resolves_relative_paths(cfg, tmp_path: Path) -> None:
-    path = cfg({
-        "model": {"name": "mistralai/Mistral-7B-v0.1", "revision": "26bca36bde8333b5d7f72e9ed20ccda6a618af24",
-                  "vocab_size": 32000},
-        **_base(),
-        "corpus": [str(CORPUS_TXT), {"path": str(CORPUS_TXT), "limit": 3}],
-        "fail_on": "warning",
-        "ignore": ["TA106"],
-    })
+    path = cfg(
+        {
+            "model": {
+                "name": "mistralai/Mistral-7B-v0.1",
+                "revision": "26bca36bde8333b5d7f72e9ed20ccda6a618af24",
+                "vocab_size": 32000,
+            },
+            **_base(),
+            "corpus": [str(CORPUS_TXT), {"path": str(CORPUS_TXT), "limit": 3}],
+            "fail_on": "warning",
+            "ignore": ["TA106"],
+        }
+    )
     s = load_config(path)
     assert s.model and s.model.vocab_size == 32000
     assert s.fail_on is Severity.WARNING

@@ -54,8 +54,9 @@ def test_jsonl_bad_records_are_skipped_not_fatal(tmp_path: Path) -> None:
         ("bad.txt", b"\xff\xfe\n", None, "yielded no samples.*invalid UTF-8"),
     ],
 )
-def test_entry_that_yields_nothing_is_an_error(tmp_path: Path, name: str, content: bytes, field: str | None,
-                                               match: str) -> None:
+def test_entry_that_yields_nothing_is_an_error(
+    tmp_path: Path, name: str, content: bytes, field: str | None, match: str
+) -> None:
     p = tmp_path / name
     p.write_bytes(content)
     with pytest.raises(InputError, match=match):
@@ -63,8 +64,23 @@ def test_entry_that_yields_nothing_is_an_error(tmp_path: Path, name: str, conten
 
 
 def test_builtin_corpus_covers_the_edge_cases_and_embeds_specials() -> None:
-    for case in ("space-runs", "tabs", "crlf", "nfd", "nfkc-variants", "ligatures", "combining-marks",
-                 "zero-width", "emoji", "cjk", "rtl", "digits", "code", "long-repeat", "trailing-space"):
+    for case in (
+        "space-runs",
+        "tabs",
+        "crlf",
+        "nfd",
+        "nfkc-variants",
+        "ligatures",
+        "combining-marks",
+        "zero-width",
+        "emoji",
+        "cjk",
+        "rtl",
+        "digits",
+        "code",
+        "long-repeat",
+        "trailing-space",
+    ):
         assert case in BUILTIN_CASES
     samples = builtin_samples(["<s>", "<|endoftext|>"])
     embedded = [s for s in samples if s.where.startswith("builtin:special")]

@@ -8,7 +8,7 @@ import tempfile
 import traceback
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -42,9 +42,9 @@ class FailOn(str, Enum):
 ConfigArg = Annotated[Path, typer.Argument(help="YAML config naming the model, the training and serving sides.",
                                            show_default=False)]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to FILE.")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")]
 ShowOpt = Annotated[int, typer.Option("--show", help="Findings shown in detail in the table (json shows all).")]
-FailOnOpt = Annotated[Optional[FailOn], typer.Option("--fail-on", help="Override the config's fail_on.")]
+FailOnOpt = Annotated[FailOn | None, typer.Option("--fail-on", help="Override the config's fail_on.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
 
 

@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CL100K_HF, CORPUS_JSONL, CORPUS_TXT, MINILM, MISTRAL_HF, MISTRAL_SP, ROOT, invoke, side
+from tests.conftest import (
+    CL100K_HF,
+    CORPUS_JSONL,
+    CORPUS_TXT,
+    MINILM,
+    MISTRAL_HF,
+    MISTRAL_SP,
+    ROOT,
+    invoke,
+    side,
+)
 
 
 def diff_json(config: Path, *extra: str) -> tuple[int, dict]:
@@ -21,8 +31,13 @@ def diff_json(config: Path, *extra: str) -> tuple[int, dict]:
 
 # 1. cl100k through tiktoken vs its Hugging Face conversion: <|endoftext|> moved.
 def test_cl100k_endoftext_id_differs(cfg) -> None:
-    path = cfg({"training": side("tiktoken", encoding="cl100k_base", special_text="parse"),
-                "serving": side("hf", CL100K_HF), "corpus": [str(CORPUS_TXT)]})
+    path = cfg(
+        {
+            "training": side("tiktoken", encoding="cl100k_base", special_text="parse"),
+            "serving": side("hf", CL100K_HF),
+            "corpus": [str(CORPUS_TXT)],
+        }
+    )
     code, report = diff_json(path)
     assert code == 1
     endoftext = [f for f in report["findings"] if f["sample"] == "builtin:special <|endoftext|>"]
@@ -53,14 +68,26 @@ def test_mistral_sentencepiece_vs_hf_every_divergence_has_a_category() -> None:
         (side("tokenizers", MISTRAL_HF / "tokenizer.json"), side("hf", MISTRAL_HF)),
         (side("tokenizers", CL100K_HF / "tokenizer.json"), side("hf", CL100K_HF)),
         (side("hf-slow", MINILM), side("hf", MINILM)),
-        (side("sentencepiece", MISTRAL_SP, special_text="parse", add_bos=True),
-         side("mistral-common", MISTRAL_SP, special_text="parse")),
+        (
+            side("sentencepiece", MISTRAL_SP, special_text="parse", add_bos=True),
+            side("mistral-common", MISTRAL_SP, special_text="parse"),
+        ),
     ],
-    ids=["mistral-tokenizers-vs-hf", "cl100k-tokenizers-vs-hf", "minilm-slow-vs-fast", "sp-vs-mistral-common"],
+    ids=[
+        "mistral-tokenizers-vs-hf",
+        "cl100k-tokenizers-vs-hf",
+        "minilm-slow-vs-fast",
+        "sp-vs-mistral-common",
+    ],
 )
 def test_same_tokenizer_two_paths_is_clean(cfg, training: dict, serving: dict) -> None:
-    path = cfg({"training": training, "serving": serving,
-                "corpus": [str(CORPUS_TXT), {"path": str(CORPUS_JSONL), "field": "text"}]})
+    path = cfg(
+        {
+            "training": training,
+            "serving": serving,
+            "corpus": [str(CORPUS_TXT), {"path": str(CORPUS_JSONL), "field": "text"}],
+        }
+    )
     code, report = diff_json(path)
     assert (code, report["findings"]) == (0, [])
     assert report["summary"]["samples_compared"] > 60
@@ -71,8 +98,13 @@ def test_tokenizer_json_written_now_is_clean_through_hf_and_tokenizers(tmp_path:
 
     # Written by the installed transformers, whatever version that is.
     AutoTokenizer.from_pretrained(CL100K_HF).save_pretrained(tmp_path / "written")
-    path = cfg({"training": side("tokenizers", tmp_path / "written" / "tokenizer.json"),
-                "serving": side("hf", tmp_path / "written"), "corpus": [str(CORPUS_TXT)]})
+    path = cfg(
+        {
+            "training": side("tokenizers", tmp_path / "written" / "tokenizer.json"),
+            "serving": side("hf", tmp_path / "written"),
+            "corpus": [str(CORPUS_TXT)],
+        }
+    )
     code, report = diff_json(path)
     assert (code, report["findings"]) == (0, [])
 
@@ -80,8 +112,13 @@ def test_tokenizer_json_written_now_is_clean_through_hf_and_tokenizers(tmp_path:
 def test_padding_stored_in_tokenizer_json_is_a_true_finding(cfg) -> None:
     # MiniLM's tokenizer.json (as sentence-transformers saved it) pads to 128: the tokenizers library
     # applies that, transformers does not. Not a false positive: the ids really differ.
-    path = cfg({"training": side("tokenizers", MINILM / "tokenizer.json"), "serving": side("hf", MINILM),
-                "corpus": [str(CORPUS_TXT)]})
+    path = cfg(
+        {
+            "training": side("tokenizers", MINILM / "tokenizer.json"),
+            "serving": side("hf", MINILM),
+            "corpus": [str(CORPUS_TXT)],
+        }
+    )
     code, report = diff_json(path, "--no-builtin")
     assert code == 1
     assert {f["category"] for f in report["findings"]} == {"truncation"}
@@ -93,10 +130,18 @@ def test_padding_stored_in_tokenizer_json_is_a_true_finding(cfg) -> None:
     ("content", "expected"),
     [
         ("training: [unclosed\n", "YAML syntax error"),
-        ({"training": side("sentencepeice", MISTRAL_SP), "serving": side("hf", MISTRAL_HF)}, "unknown source"),
-        ({"training": side("sentencepiece", "missing.model"), "serving": side("hf", MISTRAL_HF)}, "no such file"),
-        ({"training": side("sentencepiece", MISTRAL_SP, add_bos=3), "serving": side("hf", MISTRAL_HF)},
-         "training.add_bos"),
+        (
+            {"training": side("sentencepeice", MISTRAL_SP), "serving": side("hf", MISTRAL_HF)},
+            "unknown source",
+        ),
+        (
+            {"training": side("sentencepiece", "missing.model"), "serving": side("hf", MISTRAL_HF)},
+            "no such file",
+        ),
+        (
+            {"training": side("sentencepiece", MISTRAL_SP, add_bos=3), "serving": side("hf", MISTRAL_HF)},
+            "training.add_bos",
+        ),
     ],
 )
 def test_bad_config_is_one_line_exit_2(cfg, content, expected: str) -> None:
@@ -131,15 +176,25 @@ def test_unloadable_tokenizer_is_exit_2(tmp_path: Path, cfg, broken: str) -> Non
 
 def test_empty_corpus_entry_is_exit_2(tmp_path: Path, cfg) -> None:
     (tmp_path / "empty.txt").write_text("")
-    path = cfg({"training": side("sentencepiece", MISTRAL_SP), "serving": side("hf", MISTRAL_HF),
-                "corpus": ["empty.txt"]})
+    path = cfg(
+        {
+            "training": side("sentencepiece", MISTRAL_SP),
+            "serving": side("hf", MISTRAL_HF),
+            "corpus": ["empty.txt"],
+        }
+    )
     result = invoke("diff", path)
     assert result.exit_code == 2 and "corpus[0]" in result.stderr and "yielded no samples" in result.stderr
 
 
 def test_wrong_jsonl_field_is_exit_2(cfg) -> None:
-    path = cfg({"training": side("sentencepiece", MISTRAL_SP), "serving": side("hf", MISTRAL_HF),
-                "corpus": [{"path": str(CORPUS_JSONL), "field": "body"}]})
+    path = cfg(
+        {
+            "training": side("sentencepiece", MISTRAL_SP),
+            "serving": side("hf", MISTRAL_HF),
+            "corpus": [{"path": str(CORPUS_JSONL), "field": "body"}],
+        }
+    )
     result = invoke("diff", path)
     assert result.exit_code == 2 and "no field 'body'" in result.stderr
 
@@ -153,9 +208,13 @@ def test_no_corpus_and_no_builtin_is_exit_2(cfg) -> None:
 
 def test_every_sample_refused_is_exit_2(tmp_path: Path, cfg) -> None:
     (tmp_path / "c.txt").write_text("<|endoftext|>\n")
-    path = cfg({"training": side("tiktoken", encoding="cl100k_base"),
-                "serving": side("tokenizers", CL100K_HF / "tokenizer.json", special_text="raise"),
-                "corpus": ["c.txt"]})
+    path = cfg(
+        {
+            "training": side("tiktoken", encoding="cl100k_base"),
+            "serving": side("tokenizers", CL100K_HF / "tokenizer.json", special_text="raise"),
+            "corpus": ["c.txt"],
+        }
+    )
     result = invoke("diff", path, "--no-builtin")
     assert result.exit_code == 2 and "no sample could be compared" in result.stderr
 
@@ -173,7 +232,9 @@ def test_help_and_config_error_do_not_import_heavy_libraries(tmp_path: Path) -> 
         " if m in sys.modules]\n"
         "print(r1.exit_code, r2.exit_code, heavy, time.perf_counter() - t)\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out[:2] == ["0", "2"] and out[2] == "[]"
 
 
@@ -189,8 +250,13 @@ def test_console_script_help_is_well_under_a_second() -> None:
 
 
 def test_output_file_and_ignore(tmp_path: Path, cfg) -> None:
-    path = cfg({"training": side("sentencepiece", MISTRAL_SP, add_bos=True), "serving": side("hf", MISTRAL_HF),
-                "ignore": ["TA106"]})
+    path = cfg(
+        {
+            "training": side("sentencepiece", MISTRAL_SP, add_bos=True),
+            "serving": side("hf", MISTRAL_HF),
+            "ignore": ["TA106"],
+        }
+    )
     out = tmp_path / "report.json"
     result = invoke("diff", path, "--format", "json", "--output", out)
     assert result.exit_code == 1
@@ -199,8 +265,13 @@ def test_output_file_and_ignore(tmp_path: Path, cfg) -> None:
 
 
 def test_ignoring_every_finding_code_passes(cfg) -> None:
-    path = cfg({"training": side("sentencepiece", MISTRAL_SP, add_bos=True), "serving": side("hf", MISTRAL_HF),
-                "ignore": ["TA101", "TA106"]})
+    path = cfg(
+        {
+            "training": side("sentencepiece", MISTRAL_SP, add_bos=True),
+            "serving": side("hf", MISTRAL_HF),
+            "ignore": ["TA101", "TA106"],
+        }
+    )
     assert invoke("diff", path).exit_code == 0
 
 
@@ -212,8 +283,13 @@ def test_output_refuses_to_overwrite_the_config(cfg) -> None:
 
 
 def test_branch_revision_draws_a_warning_and_fail_on_warning_fails(cfg) -> None:
-    path = cfg({"model": {"name": "m", "revision": "main"}, "training": side("hf-slow", MINILM),
-                "serving": side("hf", MINILM)})
+    path = cfg(
+        {
+            "model": {"name": "m", "revision": "main"},
+            "training": side("hf-slow", MINILM),
+            "serving": side("hf", MINILM),
+        }
+    )
     code, report = diff_json(path)
     assert code == 0 and [f["code"] for f in report["findings"]] == ["TA001"]
     assert invoke("diff", path, "--fail-on", "warning").exit_code == 1

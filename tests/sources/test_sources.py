@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CL100K_FILE, CL100K_HF, MINILM, MISTRAL_HF, MISTRAL_SP, MISTRAL_SP_DIR, mistral_data
+from tests.conftest import (
+    CL100K_FILE,
+    CL100K_HF,
+    MINILM,
+    MISTRAL_HF,
+    MISTRAL_SP,
+    MISTRAL_SP_DIR,
+    mistral_data,
+)
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
 from tokaudit.sources import SOURCES, load_side
@@ -120,8 +128,14 @@ def test_tiktoken_raises_on_specials_by_default_and_parses_when_asked() -> None:
 
 
 def test_tiktoken_from_a_bpe_file_equals_the_registered_encoding() -> None:
-    from_file = load_side(SideSpec(source="tiktoken", path=str(CL100K_FILE), pattern=CL100K_PATTERN,
-                                   special_tokens={"<|endoftext|>": 100257}))
+    from_file = load_side(
+        SideSpec(
+            source="tiktoken",
+            path=str(CL100K_FILE),
+            pattern=CL100K_PATTERN,
+            special_tokens={"<|endoftext|>": 100257},
+        )
+    )
     registered = load_side(SideSpec(source="tiktoken", encoding="cl100k_base"))
     texts = ["Hello  world 12345", "東京 éé\n\n x"]
     assert from_file.encode_all(texts) == registered.encode_all(texts)
@@ -140,7 +154,11 @@ def test_tokenizers_reads_the_file_without_transformers_logic() -> None:
 def test_mistral_common_sentencepiece_and_tekken() -> None:
     sp = load_side(SideSpec(source="mistral-common", path=str(mistral_data("tokenizer.model.v1"))))
     assert sp.encode_all(["Hello [INST]"])[0][0] == 1
-    assert sp.encode_all(["Hello"])[0] == load_side(
-        SideSpec(source="sentencepiece", path=str(MISTRAL_SP), add_bos=True)).encode_all(["Hello"])[0]
+    assert (
+        sp.encode_all(["Hello"])[0]
+        == load_side(SideSpec(source="sentencepiece", path=str(MISTRAL_SP), add_bos=True)).encode_all(
+            ["Hello"]
+        )[0]
+    )
     tekken = load_side(SideSpec(source="mistral-common", path=str(mistral_data("tekken_240911.json"))))
     assert tekken.surface(tekken.encode_all(["Hello"])[0][1]) == b"Hello"
