@@ -39,11 +39,15 @@ class FailOn(str, Enum):
     info = "info"
 
 
-ConfigArg = Annotated[Path, typer.Argument(help="YAML config naming the model, the training and serving sides.",
-                                           show_default=False)]
+ConfigArg = Annotated[
+    Path,
+    typer.Argument(help="YAML config naming the model, the training and serving sides.", show_default=False),
+]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")]
-ShowOpt = Annotated[int, typer.Option("--show", help="Findings shown in detail in the table (json shows all).")]
+ShowOpt = Annotated[
+    int, typer.Option("--show", help="Findings shown in detail in the table (json shows all).")
+]
 FailOnOpt = Annotated[FailOn | None, typer.Option("--fail-on", help="Override the config's fail_on.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
 
@@ -56,8 +60,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """tokaudit: training-serving tokenizer skew audit."""
 
@@ -76,8 +81,16 @@ def _write(text: str, output: Path | None, config: Path) -> None:
     typer.echo(f"wrote {output}", err=True)
 
 
-def _run(command: str, config: Path, fmt: Format, output: Path | None, show: int,
-         fail_on: FailOn | None, debug: bool, options: dict[str, object]) -> None:
+def _run(
+    command: str,
+    config: Path,
+    fmt: Format,
+    output: Path | None,
+    show: int,
+    fail_on: FailOn | None,
+    debug: bool,
+    options: dict[str, object],
+) -> None:
     import io
 
     from tokaudit.config import load_config
@@ -102,14 +115,18 @@ def _run(command: str, config: Path, fmt: Format, output: Path | None, show: int
     raise typer.Exit(1 if report.failed(threshold) else 0)
 
 
-@app.command(epilog="Examples:\n\n  tokaudit diff configs/mistral-7b.yaml\n\n"
-             "  tokaudit diff configs/cl100k.yaml --format json -o diff.json\n\n"
-             "  tokaudit diff configs/mistral-7b.yaml --no-builtin --show 5")
+@app.command(
+    epilog="Examples:\n\n  tokaudit diff configs/mistral-7b.yaml\n\n"
+    "  tokaudit diff configs/cl100k.yaml --format json -o diff.json\n\n"
+    "  tokaudit diff configs/mistral-7b.yaml --no-builtin --show 5"
+)
 def diff(
     config: ConfigArg,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
-    no_builtin: Annotated[bool, typer.Option("--no-builtin", help="Skip the built-in edge-case corpus.")] = False,
+    no_builtin: Annotated[
+        bool, typer.Option("--no-builtin", help="Skip the built-in edge-case corpus.")
+    ] = False,
     show: ShowOpt = 20,
     fail_on: FailOnOpt = None,
     debug: DebugOpt = False,
@@ -121,6 +138,49 @@ def diff(
     """
     options: dict[str, object] = {"builtin": False} if no_builtin else {}
     _run("diff", config, fmt, output, show, fail_on, debug, options)
+
+
+@app.command(
+    "vocab-check",
+    epilog="Examples:\n\n  tokaudit vocab-check configs/cl100k.yaml\n\n"
+    "  tokaudit vocab-check configs/minilm-fast-vs-slow.yaml --format json",
+)
+def vocab_check(
+    config: ConfigArg,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    show: ShowOpt = 20,
+    fail_on: FailOnOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Compare vocabularies, special tokens and model shape of both sides (no corpus needed)."""
+    _run("vocab-check", config, fmt, output, show, fail_on, debug, {})
+
+
+@app.command("template-check", epilog="Examples:\n\n  tokaudit template-check configs/mistral-instruct.yaml")
+def template_check(
+    config: ConfigArg,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    show: ShowOpt = 20,
+    fail_on: FailOnOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Render each conversation with both sides' chat serialisation and compare text and tokens."""
+    _run("template-check", config, fmt, output, show, fail_on, debug, {})
+
+
+@app.command("mask-check", epilog="Examples:\n\n  tokaudit mask-check configs/mask-fastchat.yaml")
+def mask_check(
+    config: ConfigArg,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    show: ShowOpt = 20,
+    fail_on: FailOnOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check that the SFT loss mask covers exactly the assistant's tokens."""
+    _run("mask-check", config, fmt, output, show, fail_on, debug, {})
 
 
 def main() -> None:

@@ -54,6 +54,10 @@ class SideSpec(_Strict):
     add_eos: StrictBool | None = None
     add_special_tokens: StrictBool | None = None
     special_text: SpecialText | None = None
+    #: template-check / mask-check: a Jinja file, `tokenizer` (the side's own chat_template) or `mistral-common`
+    chat_template: StrictStr | None = None
+    #: how this side tokenizes a rendered chat; vLLM's chat path uses add_special_tokens=False
+    chat_add_special_tokens: StrictBool | None = None
 
     @field_validator("source")
     @classmethod
@@ -73,6 +77,15 @@ class CorpusEntry(_Strict):
     limit: StrictInt | None = Field(default=None, gt=0)
 
 
+class MaskSpec(_Strict):
+    """mask-check: how the training pipeline builds its SFT loss mask."""
+
+    strategy: Literal["fastchat", "per-turn", "prefix", "generation", "dataset"]
+    dataset: Path | None = None
+    max_length: StrictInt | None = Field(default=None, gt=0)
+    train_on: list[StrictStr] | None = None
+
+
 class Settings(_Strict):
     """A whole validated config; paths are absolute (resolved against the config file)."""
 
@@ -81,6 +94,8 @@ class Settings(_Strict):
     serving: SideSpec
     corpus: list[CorpusEntry] = []
     builtin_corpus: StrictBool = True
+    conversations: Path | None = None
+    mask: MaskSpec | None = None
     fail_on: Severity = Severity.ERROR
     ignore: list[StrictStr] = []
     config_path: Path | None = None
@@ -109,7 +124,9 @@ def _describe(err: dict[str, Any]) -> str:
         return "required key is missing"
     if msg.startswith("Value error, "):
         return msg[len("Value error, ") :]
-    return f"{msg} (got {err.get('input')!r})" if "input" in err and not isinstance(err["input"], dict) else msg
+    return (
+        f"{msg} (got {err.get('input')!r})" if "input" in err and not isinstance(err["input"], dict) else msg
+    )
 
 
 def _normalise_corpus(raw: Any) -> Any:
@@ -182,10 +199,28 @@ def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
         if not resolved.is_file():
             raise ConfigError(f"{cfg_path}: corpus[{i}].path: no such file: {resolved}")
         corpus.append(entry.model_copy(update={"path": resolved}))
+    extra: dict[str, object] = {}
+    if s.conversations is not None:
+        resolved = _resolve(base, s.conversations)
+        if not resolved.is_file():
+            raise ConfigError(f"{cfg_path}: conversations: no such file: {resolved}")
+        extra["conversations"] = resolved
+    if s.mask is not None and s.mask.dataset is not None:
+        resolved = _resolve(base, s.mask.dataset)
+        if not resolved.is_file():
+            raise ConfigError(f"{cfg_path}: mask.dataset: no such file: {resolved}")
+        extra["mask"] = s.mask.model_copy(update={"dataset": resolved})
+    for name in ("training", "serving"):
+        template = sides[name].chat_template
+        if template and template not in ("tokenizer", "mistral-common"):
+            resolved = _resolve(base, template)
+            if not resolved.is_file():
+                raise ConfigError(f"{cfg_path}: {name}.chat_template: no such file: {resolved}")
+            sides[name] = sides[name].model_copy(update={"chat_template": str(resolved)})
     model = s.model
     if model is not None and model.config is not None:
         resolved = _resolve(base, model.config)
         if not resolved.is_file():
             raise ConfigError(f"{cfg_path}: model.config: no such file: {resolved}")
         model = model.model_copy(update={"config": resolved})
-    return s.model_copy(update={**sides, "corpus": corpus, "model": model})
+    return s.model_copy(update={**sides, **extra, "corpus": corpus, "model": model})

@@ -23,7 +23,7 @@ def run_diff(tmp_path: Path, training: dict, serving: dict, lines: list[str], bu
         {"training": training, "serving": serving, "corpus": [str(corpus)], "builtin_corpus": builtin},
         tmp_path / "cfg.yaml",
     )
-    return diff.run(settings, load_sides(settings), builtin=builtin)
+    return diff.run(settings, load_sides(settings))
 
 
 def variant(tmp_path: Path, src: Path, name: str, edit) -> Path:  # type: ignore[no-untyped-def]

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tokaudit import __version__
 from tokaudit.config import COMMIT_RE, Settings
 from tokaudit.errors import SourceError
-from tokaudit.findings import Finding, Severity
+from tokaudit.findings import Finding, Severity, Skipped
 from tokaudit.sources import Tokenizer, load_side
 
 SIDES = ("training", "serving")
+
+
+@dataclass
+class CheckResult:
+    """What one check produced, before the runner assembles a Report."""
+
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,10 +67,14 @@ def config_findings(settings: Settings) -> list[Finding]:
     revisions += [(f"{n}.revision", getattr(settings, n).revision) for n in SIDES]
     for key, rev in revisions:
         if rev is not None and not COMMIT_RE.match(rev):
-            out.append(Finding(
-                code="TA001", severity=Severity.WARNING, category="config",
-                message=f"{key} is {rev!r}, a branch or tag, not a commit: the files behind it can change",
-                hint="pin the 40-character commit hash the model was trained with",
-                detail={"key": key, "revision": rev},
-            ))
+            out.append(
+                Finding(
+                    code="TA001",
+                    severity=Severity.WARNING,
+                    category="config",
+                    message=f"{key} is {rev!r}, a branch or tag, not a commit: the files behind it can change",
+                    hint="pin the 40-character commit hash the model was trained with",
+                    detail={"key": key, "revision": rev},
+                )
+            )
     return out

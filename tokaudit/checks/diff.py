@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from typing import Any
 
-from tokaudit.checks.base import Sides
+from tokaudit.checks.base import CheckResult, Sides
 from tokaudit.checks.divergence import CATEGORIES, Side, explain
 from tokaudit.config import Settings
 from tokaudit.corpus import Sample, builtin_samples, read_entry
@@ -35,13 +35,7 @@ HINTS = {
 CHUNK = 4096
 
 
-@dataclass
-class DiffResult:
-    """What the diff produced, before the runner assembles a Report."""
-
-    findings: list[Finding] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    summary: dict[str, object] = field(default_factory=dict)
+DiffResult = CheckResult
 
 
 def collect_samples(settings: Settings, sides: Sides, builtin: bool) -> tuple[list[Sample], list[Skipped]]:
@@ -62,8 +56,12 @@ def collect_samples(settings: Settings, sides: Sides, builtin: bool) -> tuple[li
     return samples, skipped
 
 
-def run(settings: Settings, sides: Sides, builtin: bool = True) -> DiffResult:
-    """Compare both sides on every sample. Zero samples compared is an InputError."""
+def run(settings: Settings, sides: Sides, options: dict[str, Any] | None = None) -> DiffResult:
+    """Compare both sides on every sample. Zero samples compared is an InputError.
+
+    options: `builtin` (bool) overrides the config's builtin_corpus.
+    """
+    builtin = (options or {}).get("builtin", settings.builtin_corpus)
     samples, skipped = collect_samples(settings, sides, builtin)
     result = DiffResult(skipped=list(skipped))
     compared = differing = tokens = affected = 0

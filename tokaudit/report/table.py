@@ -24,8 +24,11 @@ def _header(report: Report) -> Table:
     if model:
         t.add_row("model", f"{model.get('name')} @ {model.get('revision') or '(no revision)'}")
     for name, side in (h.get("sides") or {}).items():
-        t.add_row(name, f"{side['source']}: {side['backend']} · {side['library']} {side['version']} "
-                        f"· special_text={side['special_text']}")
+        t.add_row(
+            name,
+            f"{side['source']}: {side['backend']} · {side['library']} {side['version']} "
+            f"· special_text={side['special_text']}",
+        )
         t.add_row("", Text(str(side.get("path") or ""), style="dim"))
     return t
 
@@ -42,8 +45,10 @@ def _tokens_table(detail: dict[str, Any]) -> Table | None:
     for s in sides:
         cells: list[Any] = [s]
         for k, tok in enumerate(detail[s]["tokens"]):
-            cells.append(Text(f"{tok['text'] or tok['piece']}", style=TOKEN_STYLES[k % 2])
-                         + Text(f"\n{tok['id']}", style="dim"))
+            cells.append(
+                Text(f"{tok['text'] or tok['piece']}", style=TOKEN_STYLES[k % 2])
+                + Text(f"\n{tok['id']}", style="dim")
+            )
         t.add_row(*cells)
     return t
 
@@ -58,8 +63,11 @@ def _finding_panel(f: Finding) -> Panel:
         parts.append(tokens)
     if f.hint:
         parts.append(Text(f"hint: {f.hint}", style="dim"))
-    title = Text.assemble((f.code, STYLE[f.severity.value]), f" {f.category or ''}",
-                          (f"  {f.sample}" if f.sample else "", "bold"))
+    title = Text.assemble(
+        (f.code, STYLE[f.severity.value]),
+        f" {f.category or ''}",
+        (f"  {f.sample}" if f.sample else "", "bold"),
+    )
     return Panel(Group(*parts), title=title, title_align="left", border_style=STYLE[f.severity.value])
 
 
@@ -80,16 +88,23 @@ def _summary(report: Report) -> Table:
 
 
 def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool | None = None) -> None:
-    console = Console(file=stream, width=120, force_terminal=color, no_color=color is False,
-                      highlight=False, soft_wrap=False)
+    console = Console(
+        file=stream,
+        width=120,
+        force_terminal=color,
+        no_color=color is False,
+        highlight=False,
+        soft_wrap=False,
+    )
     console.print(Text(f"tokaudit {report.command}", style="bold"))
     console.print(_header(report))
     findings = report.sorted_findings()
     for f in findings[:max_shown]:
         console.print(_finding_panel(f))
     if len(findings) > max_shown:
-        console.print(Text(f"… {len(findings) - max_shown} more findings (--show N, or --format json)",
-                           style="dim"))
+        console.print(
+            Text(f"… {len(findings) - max_shown} more findings (--show N, or --format json)", style="dim")
+        )
     for s in report.skipped[:max_shown]:
         console.print(Text(f"skipped {s.where}: {s.reason}", style="yellow"))
     if len(report.skipped) > max_shown:
@@ -102,7 +117,12 @@ def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool |
         for f in findings:
             by_code[f.code] = by_code.get(f.code, 0) + 1
         codes = ", ".join(f"{c}×{n}" for c, n in by_code.items())
-        console.print(Text(f"✗ {counts['error']} error(s), {counts['warning']} warning(s), "
-                           f"{counts['info']} info: {codes}", style="bold red" if counts["error"] else "yellow"))
+        console.print(
+            Text(
+                f"✗ {counts['error']} error(s), {counts['warning']} warning(s), "
+                f"{counts['info']} info: {codes}",
+                style="bold red" if counts["error"] else "yellow",
+            )
+        )
     else:
         console.print(Text("✓ no findings", style="bold green"))
