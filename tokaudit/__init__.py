@@ -2,4 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
+
+
+def audit(config: Any, command: str = "check", **options: Any) -> Any:
+    """Run tokaudit on a config (path or dict) and return the Report. See tokaudit.api.audit."""
+    from tokaudit.api import audit as _audit
+
+    return _audit(config, command, **options)
+
+
+__all__ = ["__version__", "audit"]

@@ -6,9 +6,10 @@ import os
 import sys
 import tempfile
 import traceback
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -31,6 +32,10 @@ class Format(str, Enum):
 
     table = "table"
     json = "json"
+    junit = "junit"
+    github = "github"
+    markdown = "markdown"
+    html = "html"
 
 
 class FailOn(str, Enum):
@@ -40,16 +45,33 @@ class FailOn(str, Enum):
 
 
 ConfigArg = Annotated[
-    Path,
-    typer.Argument(help="YAML config naming the model, the training and serving sides.", show_default=False),
+    Path, typer.Argument(help="YAML config naming the model, the training and serving sides.", show_default=False)
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")]
-ShowOpt = Annotated[
-    int, typer.Option("--show", help="Findings shown in detail in the table (json shows all).")
-]
+ShowOpt = Annotated[int, typer.Option("--show", help="Findings shown in detail in the table (other formats: all).")]
 FailOnOpt = Annotated[FailOn | None, typer.Option("--fail-on", help="Override the config's fail_on.")]
+BaselineOpt = Annotated[
+    Path | None, typer.Option("--baseline", help="Fail only on findings not recorded in this baseline FILE.")
+]
+WriteBaselineOpt = Annotated[
+    Path | None, typer.Option("--write-baseline", help="Record today's findings in FILE and exit 0.")
+]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
+
+
+@dataclass
+class Common:
+    """Options every checking command takes."""
+
+    fmt: Format = Format.table
+    output: Path | None = None
+    show: int = 20
+    fail_on: FailOn | None = None
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    debug: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 def _version(value: bool) -> None:
@@ -67,68 +89,88 @@ def _main(
     """tokaudit: training-serving tokenizer skew audit."""
 
 
-def _write(text: str, output: Path | None, config: Path) -> None:
+def write_text(text: str, output: Path | None, protect: Path) -> None:
+    """Write to stdout or to `output` atomically; never over the user's config."""
     if output is None:
         sys.stdout.write(text)
         return
-    if output.exists() and output.resolve() == config.resolve():
+    if output.exists() and output.resolve() == protect.resolve():
         raise TokauditError(f"{output}: refusing to overwrite the config file with the report")
-    # Write beside the target and rename, so a failed run never leaves half a report.
-    fd, tmp = tempfile.mkstemp(dir=output.parent if str(output.parent) else ".", prefix=".tokaudit-")
+    # Write beside the target and rename, so a failed run never leaves half a file.
+    parent = output.parent if str(output.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=".tokaudit-")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
     os.replace(tmp, output)
     typer.echo(f"wrote {output}", err=True)
 
 
-def _run(
-    command: str,
-    config: Path,
-    fmt: Format,
-    output: Path | None,
-    show: int,
-    fail_on: FailOn | None,
-    debug: bool,
-    options: dict[str, object],
-) -> None:
+def guarded(debug: bool):  # type: ignore[no-untyped-def]
+    """Context: a TokauditError becomes one `error:` line on stderr and exit 2."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _guard():  # type: ignore[no-untyped-def]
+        try:
+            yield
+        except TokauditError as exc:
+            if debug:
+                traceback.print_exc()
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    return _guard()
+
+
+def _run(command: str, config: Path, c: Common) -> None:
     import io
 
+    from tokaudit.baseline import apply_baseline, read_baseline, write_baseline
     from tokaudit.config import load_config
     from tokaudit.findings import Severity
 
-    try:
+    with guarded(c.debug):
         settings = load_config(config)
+        known = read_baseline(c.baseline) if c.baseline else None
         from tokaudit.report import FORMATTERS
         from tokaudit.runner import run
 
-        report = run(settings, command, options)
+        report = run(settings, command, c.options)
+        if c.write_baseline:
+            n = write_baseline(report, c.write_baseline)
+            typer.echo(f"wrote {c.write_baseline} ({n} finding(s) recorded)", err=True)
+            raise typer.Exit(0)
+        if known is not None:
+            report = apply_baseline(report, known)
         buf = io.StringIO()
-        color = None if output is None and sys.stdout.isatty() else False
-        FORMATTERS[fmt.value](report, buf, max_shown=show, color=color)
-        _write(buf.getvalue(), output, config)
-    except TokauditError as exc:
-        if debug:
-            traceback.print_exc()
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    threshold = Severity(fail_on.value) if fail_on else settings.fail_on
+        color = None if c.output is None and sys.stdout.isatty() else False
+        FORMATTERS[c.fmt.value](report, buf, max_shown=c.show, color=color)
+        write_text(buf.getvalue(), c.output, config)
+    threshold = Severity(c.fail_on.value) if c.fail_on else settings.fail_on
     raise typer.Exit(1 if report.failed(threshold) else 0)
 
 
 @app.command(
     epilog="Examples:\n\n  tokaudit diff configs/mistral-7b.yaml\n\n"
     "  tokaudit diff configs/cl100k.yaml --format json -o diff.json\n\n"
-    "  tokaudit diff configs/mistral-7b.yaml --no-builtin --show 5"
+    "  tokaudit diff configs/mistral-7b.yaml --no-builtin --show 5\n\n"
+    "  tokaudit diff configs/mistral-7b.yaml --against tokaudit.lock.json"
 )
 def diff(
     config: ConfigArg,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
-    no_builtin: Annotated[
-        bool, typer.Option("--no-builtin", help="Skip the built-in edge-case corpus.")
-    ] = False,
+    no_builtin: Annotated[bool, typer.Option("--no-builtin", help="Skip the built-in edge-case corpus.")] = False,
+    against: Annotated[
+        Path | None, typer.Option("--against", help="Compare with a lock file from `tokaudit snapshot`.")
+    ] = None,
     show: ShowOpt = 20,
     fail_on: FailOnOpt = None,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Encode every corpus sample with both sides and explain each divergence.
@@ -136,8 +178,10 @@ def diff(
     Each differing sample gets a finding with the first divergence (character offset, the text
     around it with whitespace made visible, both sides' tokens), a root-cause category and a hint.
     """
-    options: dict[str, object] = {"builtin": False} if no_builtin else {}
-    _run("diff", config, fmt, output, show, fail_on, debug, options)
+    options: dict[str, Any] = {"builtin": False} if no_builtin else {}
+    if against is not None:
+        options["against"] = against
+    _run("diff", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug, options))
 
 
 @app.command(
@@ -151,10 +195,12 @@ def vocab_check(
     output: OutputOpt = None,
     show: ShowOpt = 20,
     fail_on: FailOnOpt = None,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Compare vocabularies, special tokens and model shape of both sides (no corpus needed)."""
-    _run("vocab-check", config, fmt, output, show, fail_on, debug, {})
+    _run("vocab-check", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug))
 
 
 @app.command("template-check", epilog="Examples:\n\n  tokaudit template-check configs/mistral-instruct.yaml")
@@ -164,10 +210,12 @@ def template_check(
     output: OutputOpt = None,
     show: ShowOpt = 20,
     fail_on: FailOnOpt = None,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Render each conversation with both sides' chat serialisation and compare text and tokens."""
-    _run("template-check", config, fmt, output, show, fail_on, debug, {})
+    _run("template-check", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug))
 
 
 @app.command("mask-check", epilog="Examples:\n\n  tokaudit mask-check configs/mask-fastchat.yaml")
@@ -177,10 +225,64 @@ def mask_check(
     output: OutputOpt = None,
     show: ShowOpt = 20,
     fail_on: FailOnOpt = None,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Check that the SFT loss mask covers exactly the assistant's tokens."""
-    _run("mask-check", config, fmt, output, show, fail_on, debug, {})
+    _run("mask-check", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug))
+
+
+@app.command(
+    epilog="Examples:\n\n  tokaudit check configs/mistral-7b.yaml --format junit -o tokaudit.xml\n\n"
+    "  tokaudit check configs/mistral-7b.yaml --baseline tokaudit.baseline.json"
+)
+def check(
+    config: ConfigArg,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    no_builtin: Annotated[bool, typer.Option("--no-builtin", help="Skip the built-in edge-case corpus.")] = False,
+    against: Annotated[
+        Path | None, typer.Option("--against", help="Diff against a lock file instead of side vs side.")
+    ] = None,
+    show: ShowOpt = 20,
+    fail_on: FailOnOpt = None,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Run every check the config has inputs for; one report, one exit code (the CI gate)."""
+    options: dict[str, Any] = {"builtin": False} if no_builtin else {}
+    if against is not None:
+        options["against"] = against
+    _run("check", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug, options))
+
+
+@app.command(
+    epilog="Examples:\n\n  tokaudit snapshot configs/mistral-7b.yaml -o tokaudit.lock.json\n\n"
+    "  pip install -U transformers && tokaudit diff configs/mistral-7b.yaml --against tokaudit.lock.json"
+)
+def snapshot(
+    config: ConfigArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Lock file to write.")] = Path("tokaudit.lock.json"),
+    no_builtin: Annotated[bool, typer.Option("--no-builtin", help="Skip the built-in edge-case corpus.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Record both sides' token ids for every sample, with library versions and backends.
+
+    Commit the lock; `diff --against` (or `check --against`) in the job that bumps transformers
+    fails if tokenization moved.
+    """
+    from tokaudit.checks.base import load_sides
+    from tokaudit.checks.lock import take_snapshot
+    from tokaudit.config import load_config
+    from tokaudit.snapshot import dump_lock
+
+    with guarded(debug):
+        settings = load_config(config)
+        lock = take_snapshot(settings, load_sides(settings), builtin=settings.builtin_corpus and not no_builtin)
+        write_text(dump_lock(lock), output, config)
+        typer.echo(f"{len(lock['samples'])} samples, {len(lock['sides'])} sides recorded", err=True)
 
 
 def main() -> None:

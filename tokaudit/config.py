@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -138,7 +139,7 @@ def _normalise_corpus(raw: Any) -> Any:
 
 def _resolve(base: Path, value: str | Path) -> Path:
     p = Path(value).expanduser()
-    return p if p.is_absolute() else (base / p)
+    return Path(os.path.normpath(p if p.is_absolute() else (base / p)))
 
 
 def load_config(path: str | Path) -> Settings:

@@ -61,6 +61,10 @@ def run(settings: Settings, sides: Sides, options: dict[str, Any] | None = None)
 
     options: `builtin` (bool) overrides the config's builtin_corpus.
     """
+    if (options or {}).get("against"):
+        from tokaudit.checks import lock
+
+        return lock.run(settings, sides, options or {})
     builtin = (options or {}).get("builtin", settings.builtin_corpus)
     samples, skipped = collect_samples(settings, sides, builtin)
     result = DiffResult(skipped=list(skipped))

@@ -10,6 +10,4 @@ from tokaudit.findings import Report
 class Formatter(Protocol):
     """Render `report` onto `stream`; `max_shown` bounds the detailed findings a person must read."""
 
-    def __call__(
-        self, report: Report, stream: TextIO, *, max_shown: int = 20, color: bool | None = None
-    ) -> None: ...
+    def __call__(self, report: Report, stream: TextIO, *, max_shown: int = 20, color: bool | None = None) -> None: ...

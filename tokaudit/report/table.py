@@ -46,8 +46,7 @@ def _tokens_table(detail: dict[str, Any]) -> Table | None:
         cells: list[Any] = [s]
         for k, tok in enumerate(detail[s]["tokens"]):
             cells.append(
-                Text(f"{tok['text'] or tok['piece']}", style=TOKEN_STYLES[k % 2])
-                + Text(f"\n{tok['id']}", style="dim")
+                Text(f"{tok['text'] or tok['piece']}", style=TOKEN_STYLES[k % 2]) + Text(f"\n{tok['id']}", style="dim")
             )
         t.add_row(*cells)
     return t
@@ -102,9 +101,7 @@ def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool |
     for f in findings[:max_shown]:
         console.print(_finding_panel(f))
     if len(findings) > max_shown:
-        console.print(
-            Text(f"… {len(findings) - max_shown} more findings (--show N, or --format json)", style="dim")
-        )
+        console.print(Text(f"… {len(findings) - max_shown} more findings (--show N, or --format json)", style="dim"))
     for s in report.skipped[:max_shown]:
         console.print(Text(f"skipped {s.where}: {s.reason}", style="yellow"))
     if len(report.skipped) > max_shown:
@@ -119,8 +116,7 @@ def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool |
         codes = ", ".join(f"{c}×{n}" for c, n in by_code.items())
         console.print(
             Text(
-                f"✗ {counts['error']} error(s), {counts['warning']} warning(s), "
-                f"{counts['info']} info: {codes}",
+                f"✗ {counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info: {codes}",
                 style="bold red" if counts["error"] else "yellow",
             )
         )

@@ -1,0 +1,51 @@
+"""`--format junit`: a testcase per check and per finding, so CI dashboards list each sample."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import TextIO
+
+from tokaudit.findings import Report, Severity
+
+
+def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool | None = None) -> None:
+    findings = report.sorted_findings()
+    failures = sum(f.severity is not Severity.INFO for f in findings)
+    suites = ET.Element("testsuites", name="tokaudit")
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=f"tokaudit {report.command}",
+        tests=str(len(findings) + 1),
+        failures=str(failures),
+        errors="0",
+        skipped=str(len(report.skipped)),
+    )
+    props = ET.SubElement(suite, "properties")
+    for name, side in (report.header.get("sides") or {}).items():
+        ET.SubElement(props, "property", name=name, value=f"{side['source']} {side['backend']} {side['version']}")
+    check = ET.SubElement(suite, "testcase", classname=f"tokaudit.{report.command}", name=report.command)
+    if findings:
+        ET.SubElement(check, "failure", message=f"{len(findings)} finding(s)", type="findings").text = json.dumps(
+            report.summary, ensure_ascii=False
+        )
+    for f in findings:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"tokaudit.{report.command}.{f.code}",
+            name=f"{f.code} {f.sample or ''}".strip(),
+        )
+        tag = "skipped" if f.severity is Severity.INFO else "failure"
+        body = f"{f.message}\n" + (f"context: {f.detail['context']}\n" if "context" in f.detail else "")
+        body += f"hint: {f.hint}\n" if f.hint else ""
+        el = ET.SubElement(case, tag, message=f.message, type=f.code)
+        el.text = body
+    for s in report.skipped:
+        case = ET.SubElement(suite, "testcase", classname=f"tokaudit.{report.command}.skipped", name=s.where)
+        ET.SubElement(case, "skipped", message=s.reason)
+    ET.indent(suites)
+    stream.write('<?xml version="1.0" encoding="utf-8"?>\n')
+    stream.write(ET.tostring(suites, encoding="unicode"))
+    stream.write("\n")

@@ -1,0 +1,49 @@
+"""`--format markdown`: a summary fit for a pull-request comment."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from tokaudit.findings import Report
+
+ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
+
+
+def _cell(text: object) -> str:
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # `<s>` is an HTML tag
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
+
+
+def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool | None = None) -> None:
+    counts = report.count_by_severity()
+    verdict = "❌ skew found" if counts["error"] else ("⚠️ warnings" if report.findings else "✅ no findings")
+    out = [f"### tokaudit {report.command}: {verdict}", ""]
+    sides = report.header.get("sides") or {}
+    if sides:
+        out += ["| side | source | backend | library |", "| --- | --- | --- | --- |"]
+        for name, s in sides.items():
+            out.append(f"| {name} | {_cell(s['source'])} | `{_cell(s['backend'])}` | {s['library']} {s['version']} |")
+        out.append("")
+    if report.summary:
+        flat = {k: v for k, v in report.summary.items() if not isinstance(v, dict)}
+        out += ["| " + " | ".join(k.replace("_", " ") for k in flat) + " |", "|" + " --- |" * len(flat)]
+        out += ["| " + " | ".join(_cell(v) for v in flat.values()) + " |", ""]
+    findings = report.sorted_findings()
+    if findings:
+        out += ["| | code | category | where | message |", "| --- | --- | --- | --- | --- |"]
+        for f in findings[:max_shown]:
+            out.append(
+                f"| {ICON[f.severity.value]} | `{f.code}` | {_cell(f.category or '')} | {_cell(f.sample or '')} "
+                f"| {_cell(f.message)} |"
+            )
+        if len(findings) > max_shown:
+            out.append(f"\n…and {len(findings) - max_shown} more (run `tokaudit {report.command} --format json`).")
+        out.append("")
+    if report.skipped:
+        out.append(
+            f"{len(report.skipped)} input(s) skipped, first: `{_cell(report.skipped[0].where)}`: "
+            f"{_cell(report.skipped[0].reason)}"
+        )
+    if report.ignored:
+        out.append(f"{report.ignored} finding(s) ignored by config.")
+    stream.write("\n".join(out).rstrip() + "\n")
