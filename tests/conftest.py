@@ -33,9 +33,7 @@ def mistral_data(name: str) -> Path:
 
 def write_config(tmp_path: Path, data: dict[str, Any] | str, name: str = "tokaudit.yaml") -> Path:
     path = tmp_path / name
-    path.write_text(
-        data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False), encoding="utf-8"
-    )
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
 
 

@@ -67,9 +67,7 @@ def test_truncation_stored_in_tokenizer_json(tmp_path: Path) -> None:
         tmp_path,
         MISTRAL_HF,
         "cut",
-        lambda d: d.update(
-            truncation={"direction": "Right", "max_length": 4, "strategy": "LongestFirst", "stride": 0}
-        ),
+        lambda d: d.update(truncation={"direction": "Right", "max_length": 4, "strategy": "LongestFirst", "stride": 0}),
     )
     r = run_diff(
         tmp_path,

@@ -232,9 +232,7 @@ def test_help_and_config_error_do_not_import_heavy_libraries(tmp_path: Path) -> 
         " if m in sys.modules]\n"
         "print(r1.exit_code, r2.exit_code, heavy, time.perf_counter() - t)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout.split()
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert out[:2] == ["0", "2"] and out[2] == "[]"
 
 

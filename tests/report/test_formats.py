@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import jsonschema
 
@@ -99,3 +100,53 @@ def test_real_diff_json_validates_against_the_schema() -> None:
     data = json.loads(result.stdout)
     jsonschema.validate(data, SCHEMA)
     assert data["summary"]["samples_compared"] > 0
+
+
+def _diff_output(fmt: str) -> str:
+    result = invoke("diff", ROOT / "configs" / "mistral-7b.yaml", "--format", fmt)
+    assert result.exit_code == 1
+    return result.stdout
+
+
+def test_junit_parses_with_a_testcase_per_check_and_per_differing_sample() -> None:
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(_diff_output("junit").encode("utf-8"))
+    suite = root.find("testsuite")
+    assert suite is not None
+    cases = suite.findall("testcase")
+    names = [c.get("name") for c in cases]
+    assert names[0] == "diff"
+    assert "TA101 mixed.txt:12" in names and "TA106 builtin:leading-space" in names
+    failures = [c for c in cases if c.find("failure") is not None]
+    assert int(suite.get("failures", "0")) == len(failures) == len(names)  # the check case plus one per finding
+    assert all(c.find("failure").get("type") for c in failures)
+
+
+ANNOTATION = re.compile(r"^::(error|warning|notice) title=([^:,\r\n%]|%25|%0D|%0A|%3A|%2C)*::([^\r\n%]|%25|%0D|%0A)*$")
+
+
+def test_github_annotations_follow_the_workflow_command_grammar() -> None:
+    lines = _diff_output("github").splitlines()
+    annotations = [line for line in lines if line.startswith("::")]
+    assert annotations and all(ANNOTATION.match(line) for line in annotations), annotations[:3]
+    assert any(line.startswith("::error title=TA101 special-token::") for line in annotations)
+
+
+def test_github_escaping_of_newlines_percent_and_colons() -> None:
+    from tokaudit.report.github import escape_data, escape_property
+
+    assert escape_data("50%\nnext\r") == "50%25%0Anext%0D"
+    assert escape_property("a:b,c") == "a%3Ab%2Cc"
+    buf = io.StringIO()
+    report = Report("diff", (Finding("TA106", Severity.ERROR, "line one\nline: two 100%", category="whitespace"),))
+    FORMATTERS["github"](report, buf)
+    first = buf.getvalue().splitlines()[0]
+    assert ANNOTATION.match(first) and first.endswith("line one%0Aline: two 100%25")
+
+
+def test_markdown_summary_escapes_tags_and_pipes() -> None:
+    out = _diff_output("markdown")
+    assert out.startswith("### tokaudit diff: ❌ skew found")
+    assert "&lt;s&gt;" in out and "| `TA101` |" in out
+    assert "<s>" not in out  # GitHub would swallow it as an HTML tag

@@ -156,9 +156,7 @@ def test_mistral_common_sentencepiece_and_tekken() -> None:
     assert sp.encode_all(["Hello [INST]"])[0][0] == 1
     assert (
         sp.encode_all(["Hello"])[0]
-        == load_side(SideSpec(source="sentencepiece", path=str(MISTRAL_SP), add_bos=True)).encode_all(
-            ["Hello"]
-        )[0]
+        == load_side(SideSpec(source="sentencepiece", path=str(MISTRAL_SP), add_bos=True)).encode_all(["Hello"])[0]
     )
     tekken = load_side(SideSpec(source="mistral-common", path=str(mistral_data("tekken_240911.json"))))
     assert tekken.surface(tekken.encode_all(["Hello"])[0][1]) == b"Hello"

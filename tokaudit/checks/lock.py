@@ -71,11 +71,13 @@ def run(settings: Settings, sides: Sides, options: dict[str, Any]) -> CheckResul
                 result.skipped.append(Skipped(sample.where, "text changed since the snapshot"))
                 continue
             compared += 1
-            if ids_hash(ids) == rec[name]:
+            then_ids = by_side[name][k]
+            # The ids are the truth; the per-sample hash is there for people reviewing the lock.
+            if (ids == then_ids) if then_ids is not None else ids_hash(ids) == rec[name]:
                 continue
             moved += 1
             result.findings.append(
-                _moved(name, tok, sample.text, sample.where, by_side[name][k], ids, versions, then_env, now_env)
+                _moved(name, tok, sample.text, sample.where, then_ids, ids, versions, then_env, now_env)
             )
     if compared == 0:
         raise InputError(f"{lock.path}: no sample of the lock could be compared with the current corpus")
