@@ -15,7 +15,7 @@ def _commands() -> list[str]:
 def test_ci_runs_exactly_the_readme_test_command() -> None:
     demo, test = _commands()[:2]
     assert "tokaudit diff configs/" in demo
-    assert "pytest" in test
+    assert test == "./scripts/test.sh" and "pytest" in (ROOT / "scripts" / "test.sh").read_text(encoding="utf-8")
     assert test in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
 
 

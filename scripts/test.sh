@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test run, as CI does it: lint, then the suite under the newest transformers 5.x and the
+# newest 4.x, and the 4.x -> 5.x snapshot bump check. Creates .venv (5.x) and .venv-4x.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+
+if [ -n "${CI:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  # the HTML report is checked in headless Chromium
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+fi
+
+[ -d .venv ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+[ -d .venv-4x ] || "$PY" -m venv .venv-4x
+.venv-4x/bin/python -m pip install -q --upgrade pip
+.venv-4x/bin/python -m pip install -q -e '.[test]' 'transformers>=4.57,<5'
+
+.venv/bin/ruff check tokaudit tests benchmarks
+.venv/bin/ruff format --check tokaudit tests benchmarks
+
+echo "== transformers $(.venv-4x/bin/python -c 'import importlib.metadata as m; print(m.version("transformers"))')"
+.venv-4x/bin/python -m pytest -q -p no:cacheprovider
+echo "== transformers $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("transformers"))')"
+TOKAUDIT_OLD_PYTHON="$PWD/.venv-4x/bin/python" .venv/bin/python -m pytest -q
