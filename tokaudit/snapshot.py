@@ -8,12 +8,13 @@ later run can show exactly how tokens moved.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
+import lzma
 import platform
 import struct
-import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -37,36 +38,66 @@ def package_versions() -> dict[str, str]:
 
 
 def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def ids_hash(ids: list[int] | str) -> str:
     if isinstance(ids, str):
-        return "error:" + hashlib.sha256(ids.encode("utf-8")).hexdigest()[:10]
-    return hashlib.sha256(struct.pack(f"<{len(ids)}I", *ids)).hexdigest()[:16]
+        return "error:" + hashlib.sha256(ids.encode("utf-8")).hexdigest()[:8]
+    return hashlib.sha256(struct.pack(f"<{len(ids)}I", *ids)).hexdigest()[:12]
 
 
-def pack_ids(rows: list[list[int] | str]) -> str:
-    """Lengths then ids, little-endian uint32, zlib, base64 (an error row has length 0xFFFFFFFF)."""
-    lengths = [0xFFFFFFFF if isinstance(r, str) else len(r) for r in rows]
-    flat = [i for r in rows if not isinstance(r, str) for i in r]
-    raw = struct.pack(f"<I{len(lengths)}I{len(flat)}I", len(lengths), *lengths, *flat)
-    return base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+def _varint(n: int, out: bytearray) -> None:
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
 
 
-def unpack_ids(blob: str) -> list[list[int] | None]:
-    raw = zlib.decompress(base64.b64decode(blob))
-    (n,) = struct.unpack_from("<I", raw)
-    lengths = struct.unpack_from(f"<{n}I", raw, 4)
-    flat = struct.unpack_from(f"<{(len(raw) - 4 - 4 * n) // 4}I", raw, 4 + 4 * n)
+def pack_ids(rows: list[list[int] | str], ref: list[list[int] | str] | None = None) -> str:
+    """Each row as LEB128 varints, xz-compressed, base64.
+
+    A row starts with a tag: 0 = the side refused the sample, 1 = same ids as the reference side's
+    row (most samples, when both sides agree), 2 + n = n ids follow.
+    """
+    out = bytearray()
+    for i, row in enumerate(rows):
+        if isinstance(row, str):
+            _varint(0, out)
+        elif ref is not None and ref[i] == row:
+            _varint(1, out)
+        else:
+            _varint(2 + len(row), out)
+            for tid in row:
+                _varint(tid, out)
+    return base64.b64encode(lzma.compress(bytes(out), preset=9)).decode("ascii")
+
+
+def unpack_ids(blob: str, ref: list[list[int] | None] | None = None) -> list[list[int] | None]:
+    raw = lzma.decompress(base64.b64decode(blob, validate=True))
+    values: list[int] = []
+    n = shift = 0
+    for byte in raw:
+        n |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+            continue
+        values.append(n)
+        n = shift = 0
     rows: list[list[int] | None] = []
     pos = 0
-    for length in lengths:
-        if length == 0xFFFFFFFF:
+    while pos < len(values):
+        tag = values[pos]
+        pos += 1
+        if tag == 0:
             rows.append(None)
-            continue
-        rows.append(list(flat[pos : pos + length]))
-        pos += length
+        elif tag == 1:
+            if ref is None:
+                raise ValueError("a row refers to a reference side the lock does not name")
+            rows.append(ref[len(rows)])
+        else:
+            rows.append(list(values[pos : pos + tag - 2]))
+            pos += tag - 2
     return rows
 
 
@@ -76,21 +107,33 @@ class Lock:
 
     path: Path
     data: dict[str, Any]
+    _ids: dict[str, list[list[int] | None]] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.data["columns"])
 
     @property
     def samples(self) -> list[dict[str, Any]]:
-        return list(self.data["samples"])
+        """Sample rows as dicts keyed by `columns` (where, text, and one hash per side)."""
+        return [dict(zip(self.columns, row)) for row in self.data["samples"]]
 
     def side(self, name: str) -> dict[str, Any]:
         return dict(self.data["sides"][name])
 
     def ids(self, name: str) -> list[list[int] | None]:
-        return unpack_ids(self.data["ids"][name])
+        if name not in self._ids:
+            ref_name = self.data.get("ids_ref", {}).get(name)
+            ref = self.ids(ref_name) if ref_name else None
+            self._ids[name] = unpack_ids(self.data["ids"][name], ref)
+        return self._ids[name]
 
 
 def build_lock(header: dict[str, Any], rows: list[tuple[str, str, dict[str, list[int] | str]]]) -> dict[str, Any]:
     """rows: (where, text, {side: ids or error message})."""
     sides = list(header["sides"])
+    first = sides[0]
+    first_rows = [enc[first] for _, _, enc in rows]
     return {
         "tokaudit_lock": LOCK_FORMAT,
         "tokaudit": __version__,
@@ -98,11 +141,10 @@ def build_lock(header: dict[str, Any], rows: list[tuple[str, str, dict[str, list
         "model": header.get("model"),
         "environment": {"python": platform.python_version(), "packages": package_versions()},
         "sides": header["sides"],
-        "samples": [
-            {"where": where, "text": text_hash(text), **{s: ids_hash(enc[s]) for s in sides}}
-            for where, text, enc in rows
-        ],
-        "ids": {s: pack_ids([enc[s] for _, _, enc in rows]) for s in sides},
+        "columns": ["where", "text", *sides],
+        "samples": [[where, text_hash(text), *(ids_hash(enc[s]) for s in sides)] for where, text, enc in rows],
+        "ids_ref": {s: first for s in sides[1:]},
+        "ids": {s: pack_ids([enc[s] for _, _, enc in rows], None if s == first else first_rows) for s in sides},
     }
 
 
@@ -146,6 +188,6 @@ def read_lock(path: Path) -> Lock:
             rows = lock.ids(name)
             if len(rows) != len(data["samples"]):
                 raise ValueError(f"{name} ids hold {len(rows)} rows for {len(data['samples'])} samples")
-    except (KeyError, TypeError, ValueError, zlib.error, struct.error) as exc:
+    except (KeyError, TypeError, ValueError, lzma.LZMAError, binascii.Error) as exc:
         raise InputError(f"{path}: lock file is damaged ({exc})") from None
     return lock
