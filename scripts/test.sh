@@ -19,6 +19,7 @@ fi
 
 .venv/bin/ruff check tokaudit tests benchmarks
 .venv/bin/ruff format --check tokaudit tests benchmarks
+.venv/bin/mypy tokaudit
 
 echo "== transformers $(.venv-4x/bin/python -c 'import importlib.metadata as m; print(m.version("transformers"))')"
 .venv-4x/bin/python -m pytest -q -p no:cacheprovider

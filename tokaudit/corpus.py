@@ -64,7 +64,7 @@ def read_entry(entry: CorpusEntry, index: int, cfg: Path | None) -> tuple[list[S
 def _field(line: str, field: str, where: str, skipped: list[Skipped]) -> str | None:
     try:
         record = json.loads(line)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         skipped.append(Skipped(where, f"not JSON: {exc.msg}"))
         return None
     if not isinstance(record, dict) or field not in record:

@@ -173,7 +173,7 @@ def read_lock(path: Path) -> Lock:
         raise InputError(f"{path}: cannot read lock file: {exc}") from exc
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise InputError(f"{path}: lock file is truncated or not JSON (line {exc.lineno}: {exc.msg})") from None
     if not isinstance(data, dict) or "tokaudit_lock" not in data:
         raise InputError(f"{path}: not a tokaudit lock file (no `tokaudit_lock` key)")

@@ -121,7 +121,7 @@ def run(settings: Settings, sides: Sides, options: dict[str, Any] | None = None)
 
 def _encode_error(sample: Sample, a: list[int] | str, b: list[int] | str) -> Finding:
     failed, ok = ("training", "serving") if isinstance(a, str) else ("serving", "training")
-    error = a if isinstance(a, str) else b
+    error = str(a if isinstance(a, str) else b)
     special = "special" in error.lower()
     return Finding(
         code=ENCODE_ERROR, severity=Severity.ERROR, category="special-token" if special else "unknown",

@@ -38,7 +38,7 @@ def _from_file(spec: SideSpec) -> Any:
     if not spec.pattern:
         raise SourceError(f"{spec.path}: a .tiktoken file needs `pattern` (the pre-tokenizer regex)")
     try:
-        ranks = load_tiktoken_bpe(spec.path)
+        ranks = load_tiktoken_bpe(str(spec.path))
     except Exception as exc:
         msg = (str(exc).strip() or type(exc).__name__).splitlines()[0]
         raise SourceError(f"{spec.path}: not a readable .tiktoken BPE file ({msg})") from exc
