@@ -125,9 +125,7 @@ def _describe(err: Any) -> str:
         return "required key is missing"
     if msg.startswith("Value error, "):
         return msg[len("Value error, ") :]
-    return (
-        f"{msg} (got {err.get('input')!r})" if "input" in err and not isinstance(err["input"], dict) else msg
-    )
+    return f"{msg} (got {err.get('input')!r})" if "input" in err and not isinstance(err["input"], dict) else msg
 
 
 def _normalise_corpus(raw: Any) -> Any:

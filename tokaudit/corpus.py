@@ -109,7 +109,7 @@ BUILTIN_CASES: dict[str, str] = {
     "digits": "1234567890 12,345.67 3.14159 -0.5e-10 007 2026-11-24",
     "long-number": "123456789012345678901234567890",
     "code": "def f(x):\n    return {'a': [1, 2]}  # comment\n\tif x != None: pass",
-    "markup": "<div class=\"a\">&amp; <b>bold</b></div> **md** `code`",
+    "markup": '<div class="a">&amp; <b>bold</b></div> **md** `code`',
     "url": "https://example.com/path?q=1&r=two#frag user@example.org",
     "long-repeat": "a" * 300,
     "long-repeat-space": "ab " * 100,

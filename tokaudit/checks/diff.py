@@ -91,20 +91,29 @@ def run(settings: Settings, sides: Sides, options: dict[str, Any] | None = None)
             if a == b:
                 continue
             differing += 1
-            div = explain(sample.text, Side("training", sides.training, a, text_in=sample.text),
-                          Side("serving", sides.serving, b, text_in=sample.text))
+            div = explain(
+                sample.text,
+                Side("training", sides.training, a, text_in=sample.text),
+                Side("serving", sides.serving, b, text_in=sample.text),
+            )
             affected += div.affected
             per_category[div.category] += 1
-            result.findings.append(Finding(
-                code=CODES[div.category], severity=Severity.ERROR, category=div.category,
-                message=div.message, sample=sample.where, hint=HINTS[div.category],
-                detail={"text": sample.text if len(sample.text) <= 400 else sample.text[:400] + "…",
-                        **div.detail},
-            ))
+            result.findings.append(
+                Finding(
+                    code=CODES[div.category],
+                    severity=Severity.ERROR,
+                    category=div.category,
+                    message=div.message,
+                    sample=sample.where,
+                    hint=HINTS[div.category],
+                    detail={"text": sample.text if len(sample.text) <= 400 else sample.text[:400] + "…", **div.detail},
+                )
+            )
     if compared == 0:
         raise InputError(
             f"{settings.config_path}: no sample could be compared ({len(result.skipped)} skipped; "
-            f"first: {result.skipped[0].where}: {result.skipped[0].reason})" if result.skipped
+            f"first: {result.skipped[0].where}: {result.skipped[0].reason})"
+            if result.skipped
             else f"{settings.config_path}: no sample could be compared"
         )
     result.summary = {
@@ -124,7 +133,9 @@ def _encode_error(sample: Sample, a: list[int] | str, b: list[int] | str) -> Fin
     error = str(a if isinstance(a, str) else b)
     special = "special" in error.lower()
     return Finding(
-        code=ENCODE_ERROR, severity=Severity.ERROR, category="special-token" if special else "unknown",
+        code=ENCODE_ERROR,
+        severity=Severity.ERROR,
+        category="special-token" if special else "unknown",
         message=f"{failed} refuses this sample ({error}); {ok} encodes it",
         sample=sample.where,
         hint="a sample one pipeline rejects and the other accepts: align `special_text` on both sides",

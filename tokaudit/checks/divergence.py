@@ -14,8 +14,14 @@ from tokaudit.sources.base import Tokenizer
 from tokaudit.visible import visible
 
 CATEGORIES = (
-    "special-token", "bos-eos", "truncation", "id-mapping",
-    "normalization", "whitespace", "segmentation", "unknown",
+    "special-token",
+    "bos-eos",
+    "truncation",
+    "id-mapping",
+    "normalization",
+    "whitespace",
+    "segmentation",
+    "unknown",
 )
 WS = frozenset(b" \t\n\r\x0b\x0c")
 
@@ -47,7 +53,8 @@ class Side:
         last = names.get(ids[-1]) if len(ids) > 1 else None
         self.has_bos = ids[:1] == [self.tok.bos_id] or (first is not None and not self.text_in.startswith(first))
         self.has_eos = len(ids) > int(self.has_bos) and (
-            ids[-1] == self.tok.eos_id or (last is not None and not self.text_in.endswith(last)))
+            ids[-1] == self.tok.eos_id or (last is not None and not self.text_in.endswith(last))
+        )
         self.core = ids[int(self.has_bos) : len(ids) - int(self.has_eos)]
         self.surfaces = [self.tok.surface(i) or b"" for i in self.core]
 
@@ -138,10 +145,18 @@ def explain(text: str, a: Side, b: Side) -> Divergence:
         "offset": offset,
         "context": visible(text[max(0, offset - 24) : offset]) + "▶" + visible(text[offset : offset + 24]),
         "token_index": i,
-        a.name: {"tokens": [a.token(k) for k in range(lo, min(len(a.core), max(end_a, i + 1) + 1))][:hi],
-                 "bos": a.has_bos, "eos": a.has_eos, "length": len(a.ids)},
-        b.name: {"tokens": [b.token(k) for k in range(lo, min(len(b.core), max(end_b, i + 1) + 1))][:hi],
-                 "bos": b.has_bos, "eos": b.has_eos, "length": len(b.ids)},
+        a.name: {
+            "tokens": [a.token(k) for k in range(lo, min(len(a.core), max(end_a, i + 1) + 1))][:hi],
+            "bos": a.has_bos,
+            "eos": a.has_eos,
+            "length": len(a.ids),
+        },
+        b.name: {
+            "tokens": [b.token(k) for k in range(lo, min(len(b.core), max(end_b, i + 1) + 1))][:hi],
+            "bos": b.has_bos,
+            "eos": b.has_eos,
+            "length": len(b.ids),
+        },
     }
     return Divergence(category, message, offset, detail, affected)
 
@@ -189,13 +204,12 @@ def _categorize(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int) -> 
     if na is not None and nb is not None and na != nb:
         k = next((k for k in range(min(len(na), len(nb))) if na[k] != nb[k]), min(len(na), len(nb)))
         return "normalization", (
-            f"the normalizers disagree: {a.name} sees {visible(na[max(0, k - 8):k + 12])!r}, "
-            f"{b.name} sees {visible(nb[max(0, k - 8):k + 12])!r}"
+            f"the normalizers disagree: {a.name} sees {visible(na[max(0, k - 8) : k + 12])!r}, "
+            f"{b.name} sees {visible(nb[max(0, k - 8) : k + 12])!r}"
         )
     if (na is None or nb is None) and ta != tb and _strip_ws(ta) != _strip_ws(tb) and not (fallback_a or fallback_b):
         return "normalization", (
-            f"the sides see different text {where}: {a.name} {_pieces(a, i, end_a)} vs "
-            f"{b.name} {_pieces(b, i, end_b)}"
+            f"the sides see different text {where}: {a.name} {_pieces(a, i, end_a)} vs {b.name} {_pieces(b, i, end_b)}"
         )
     window_ws = any(WS & set(s) for s in a.surfaces[i:end_a] + b.surfaces[i:end_b])
     if ta != tb and _strip_ws(ta) == _strip_ws(tb) or ta == tb and window_ws and not (fallback_a ^ fallback_b):
@@ -205,8 +219,7 @@ def _categorize(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int) -> 
         )
     if ta == tb and not (fallback_a ^ fallback_b):
         return "segmentation", (
-            f"same text, different split {where}: {a.name} {_pieces(a, i, end_a)} vs "
-            f"{b.name} {_pieces(b, i, end_b)}"
+            f"same text, different split {where}: {a.name} {_pieces(a, i, end_a)} vs {b.name} {_pieces(b, i, end_b)}"
         )
     if fallback_a or fallback_b:
         who = " and ".join(s.name for s, f in ((a, fallback_a), (b, fallback_b)) if f)

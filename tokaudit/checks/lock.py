@@ -59,7 +59,9 @@ def run(settings: Settings, sides: Sides, options: dict[str, Any]) -> CheckResul
                     severity=Severity.WARNING,
                     category="resolution",
                     sample=name,
-                    message=f"{name} resolved to {then_side.get('backend')} at snapshot time and to {tok.backend()} now",
+                    message=(
+                        f"{name} resolved to {then_side.get('backend')} at snapshot time and to {tok.backend()} now"
+                    ),
                     hint="AutoTokenizer picked another class: check the transformers version and tokenizer_config.json",
                     detail={"then": then_side, "now": tok.describe()},
                 )

@@ -44,7 +44,9 @@ def _from_file(spec: SideSpec) -> Any:
         raise SourceError(f"{spec.path}: not a readable .tiktoken BPE file ({msg})") from exc
     try:
         return tiktoken.Encoding(
-            name=str(spec.path), pat_str=spec.pattern, mergeable_ranks=ranks,
+            name=str(spec.path),
+            pat_str=spec.pattern,
+            mergeable_ranks=ranks,
             special_tokens=dict(spec.special_tokens or {}),
         )
     except Exception as exc:
