@@ -43,16 +43,16 @@ def test_one_altered_sample_is_named_with_both_version_sets(tmp_path: Path, cfg)
     rows[k] = [rows[k][0], 28705, *rows[k][1:]]  # one extra "▁" token after BOS
     data["ids"]["serving"] = pack_ids(rows, ref=lock.ids("training"))
     data["samples"][k][data["columns"].index("serving")] = ids_hash(rows[k])
-    data["environment"]["packages"]["transformers"] = "4.57.6"
+    data["environment"]["packages"]["transformers"] = "4.40.0"
     lock_path.write_text(dump_lock(data))
 
     result = invoke("diff", config, "--against", lock_path, "--format", "json")
     assert result.exit_code == 1
     (finding,) = json.loads(result.stdout)["findings"]
     assert finding["code"] == "TA501" and finding["sample"] == "mixed.txt:3"
-    assert "serving tokens moved" in finding["message"] and "transformers 4.57.6 → " in finding["message"]
-    assert finding["detail"]["versions_then"]["transformers"] == "4.57.6"
-    assert finding["detail"]["versions_now"]["transformers"] != "4.57.6"
+    assert "serving tokens moved" in finding["message"] and "transformers 4.40.0 → " in finding["message"]
+    assert finding["detail"]["versions_then"]["transformers"] == "4.40.0"
+    assert finding["detail"]["versions_now"]["transformers"] != "4.40.0"
 
 
 @pytest.mark.parametrize(
