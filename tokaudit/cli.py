@@ -96,15 +96,26 @@ def write_text(text: str, output: Path | None, protect: Path) -> None:
         return
     if output.exists() and output.resolve() == protect.resolve():
         raise TokauditError(f"{output}: refusing to overwrite the config file with the report")
+    target = output.resolve() if output.is_symlink() else output  # write through a link, keep the link
+    if target.exists() and not target.is_file():
+        # /dev/null, /dev/stdout, a FIFO: renaming over them would replace the device with a file.
+        if target.is_dir():
+            raise TokauditError(f"{output}: is a directory; give a file name for the report")
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return
     # Write beside the target and rename, so a failed run never leaves half a file.
-    parent = output.parent if str(output.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=".tokaudit-")
+    parent = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=".tokaudit-")
+    except OSError as exc:
+        raise TokauditError(f"{output}: cannot write the report: {exc.strerror}") from exc
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
-    os.replace(tmp, output)
+    os.replace(tmp, target)
     typer.echo(f"wrote {output}", err=True)
 
 

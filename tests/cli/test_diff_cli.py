@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -278,6 +279,26 @@ def test_output_refuses_to_overwrite_the_config(cfg) -> None:
     before = path.read_text()
     result = invoke("diff", path, "--output", path)
     assert result.exit_code == 2 and path.read_text() == before
+
+
+def test_output_through_a_symlink_keeps_the_link(tmp_path: Path, cfg) -> None:
+    path = cfg({"training": side("hf-slow", MINILM), "serving": side("hf", MINILM)})
+    real = tmp_path / "reports" / "latest.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "report.json"
+    link.symlink_to(real)
+    assert invoke("diff", path, "--format", "json", "-o", link).exit_code == 0
+    assert link.is_symlink() and json.loads(real.read_text())["command"] == "diff"
+
+
+def test_output_to_a_device_writes_into_it_and_never_replaces_it(cfg) -> None:
+    # A rename-into-place over /dev/null once turned it into a regular file on a CI machine.
+    import stat
+
+    path = cfg({"training": side("hf-slow", MINILM), "serving": side("hf", MINILM)})
+    assert invoke("diff", path, "--format", "json", "-o", "/dev/null").exit_code == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
 def test_branch_revision_draws_a_warning_and_fail_on_warning_fails(cfg) -> None:
