@@ -195,53 +195,41 @@ def diff(
     _run("diff", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug, options))
 
 
-@app.command(
+def _plain_command(name: str, summary: str, examples: list[str]) -> None:
+    """Register a checker command that takes only the common options (vocab-, template-, mask-check)."""
+
+    def command(
+        config: ConfigArg,
+        fmt: FormatOpt = Format.table,
+        output: OutputOpt = None,
+        show: ShowOpt = 20,
+        fail_on: FailOnOpt = None,
+        baseline: BaselineOpt = None,
+        write_baseline: WriteBaselineOpt = None,
+        debug: DebugOpt = False,
+    ) -> None:
+        _run(name, config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug))
+
+    command.__doc__ = summary
+    epilog = "Examples:\n\n" + "\n\n".join(f"  {e}" for e in examples)
+    app.command(name, epilog=epilog)(command)
+
+
+_plain_command(
     "vocab-check",
-    epilog="Examples:\n\n  tokaudit vocab-check configs/cl100k.yaml\n\n"
-    "  tokaudit vocab-check configs/minilm-fast-vs-slow.yaml --format json",
+    "Compare vocabularies, special tokens and model shape of both sides (no corpus needed).",
+    ["tokaudit vocab-check configs/cl100k.yaml", "tokaudit vocab-check configs/minilm-fast-vs-slow.yaml --format json"],
 )
-def vocab_check(
-    config: ConfigArg,
-    fmt: FormatOpt = Format.table,
-    output: OutputOpt = None,
-    show: ShowOpt = 20,
-    fail_on: FailOnOpt = None,
-    baseline: BaselineOpt = None,
-    write_baseline: WriteBaselineOpt = None,
-    debug: DebugOpt = False,
-) -> None:
-    """Compare vocabularies, special tokens and model shape of both sides (no corpus needed)."""
-    _run("vocab-check", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug))
-
-
-@app.command("template-check", epilog="Examples:\n\n  tokaudit template-check configs/mistral-instruct.yaml")
-def template_check(
-    config: ConfigArg,
-    fmt: FormatOpt = Format.table,
-    output: OutputOpt = None,
-    show: ShowOpt = 20,
-    fail_on: FailOnOpt = None,
-    baseline: BaselineOpt = None,
-    write_baseline: WriteBaselineOpt = None,
-    debug: DebugOpt = False,
-) -> None:
-    """Render each conversation with both sides' chat serialisation and compare text and tokens."""
-    _run("template-check", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug))
-
-
-@app.command("mask-check", epilog="Examples:\n\n  tokaudit mask-check configs/mask-fastchat.yaml")
-def mask_check(
-    config: ConfigArg,
-    fmt: FormatOpt = Format.table,
-    output: OutputOpt = None,
-    show: ShowOpt = 20,
-    fail_on: FailOnOpt = None,
-    baseline: BaselineOpt = None,
-    write_baseline: WriteBaselineOpt = None,
-    debug: DebugOpt = False,
-) -> None:
-    """Check that the SFT loss mask covers exactly the assistant's tokens."""
-    _run("mask-check", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug))
+_plain_command(
+    "template-check",
+    "Render each conversation with both sides' chat serialisation and compare text and tokens.",
+    ["tokaudit template-check configs/mistral-instruct.yaml"],
+)
+_plain_command(
+    "mask-check",
+    "Check that the SFT loss mask covers exactly the assistant's tokens.",
+    ["tokaudit mask-check configs/mask-fastchat.yaml"],
+)
 
 
 @app.command(
