@@ -9,12 +9,36 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from tokaudit.config import SideSpec
 
 SampleResult = list[int] | str  # ids, or the message of the exception the library raised
+#: A role's token as (string, id); the id is None when the string is not in the vocabulary.
+RoleToken = tuple[str, int | None]
+ADDED_FLAGS = ("lstrip", "rstrip", "normalized", "single_word")
+
+
+@dataclass(frozen=True)
+class AddedEntry:
+    """A special or added token as its library records it; None where the library has no such notion."""
+
+    id: int
+    special: bool | None = None
+    flags: tuple[tuple[str, bool], ...] | None = None  # (name, value) for ADDED_FLAGS
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """Truncation / padding written into a tokenizer.json, and tokenizer_config.json's model_max_length."""
+
+    file: str
+    truncation: dict[str, Any] | None
+    padding: dict[str, Any] | None
+    model_max_length: int | None
 
 
 class Tokenizer(ABC):
@@ -58,6 +82,10 @@ class Tokenizer(ABC):
         """True for the unknown token and byte-fallback tokens."""
         return False
 
+    def encode_offsets(self, text: str, add_special_tokens: bool) -> tuple[list[int], list[tuple[int, int]]] | None:
+        """Ids and each id's character span in `text`, special strings parsed; None when the library has no offsets."""
+        return None
+
     @property
     def bos_id(self) -> int | None:
         return None
@@ -75,6 +103,47 @@ class Tokenizer(ABC):
 
     def version(self) -> str:
         return ""
+
+    # -- vocabulary as a whole (vocab-check); subclasses override with their library's batch APIs ------
+    def vocab_bytes(self) -> list[bytes | None]:
+        """The bytes of every id from 0 to the largest id, as surface() gives them; None for a hole."""
+        raise NotImplementedError(f"{type(self).__name__} does not list its vocabulary")
+
+    def added_tokens(self) -> dict[str, AddedEntry]:
+        """Special and added tokens: content -> id and, where the library keeps them, flags."""
+        return {s: AddedEntry(i) for s, i in self.specials().items()}
+
+    def roles(self) -> dict[str, RoleToken | None]:
+        """bos / eos / pad / unk this side knows of: a token, or None for "has none". A role missing
+        from the dict is unknown (the library has no such notion, e.g. tiktoken has no BOS)."""
+        return {}
+
+    def decode_each(self, ids: list[int]) -> list[str]:
+        """Each id decoded on its own by the library, as text."""
+        raise NotImplementedError
+
+    def chat_template(self) -> str | None:
+        """The chat template the tokenizer files ship, if any."""
+        return None
+
+    def split_patterns(self) -> list[tuple[str, str]]:
+        """Pre-tokenizer regexes as (pattern, engine): engine "tiktoken" or "tokenizers"."""
+        return []
+
+    def file_limits(self) -> FileLimits | None:
+        """Truncation / padding stored in the tokenizer file (tokenizer.json only)."""
+        return None
+
+    def vocab_reader(self) -> Tokenizer:
+        """The tokenizer vocab-check reads the vocabulary from: this one, unless the library only wraps another."""
+        return self
+
+    def files_dir(self) -> Path | None:
+        """The local folder the tokenizer files were read from (None for a registry name or hub id)."""
+        path = Path(self.spec.path) if self.spec.path else None
+        if path is None or not path.exists():
+            return None
+        return path if path.is_dir() else path.parent
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -142,7 +211,7 @@ class Tokenizer(ABC):
         mode = self.special_text if self.special_text in self.native_modes else "literal"
         return list(self.encode_batch(texts, mode))
 
-    def _parse_split(self, text: str) -> list[int]:
+    def _parse_split(self, text: str, bare: bool = False) -> list[int]:
         # How Python-side tokenizers have always parsed specials: cut the text at each special
         # string, encode the pieces in between on their own, and splice in the special ids.
         pattern = self.special_pattern()
@@ -163,7 +232,33 @@ class Tokenizer(ABC):
         plain_ids = iter(self.encode_batch(plain, "literal", bare=True) if plain else [])
         for c in chunks:
             ids.extend([c] if isinstance(c, int) else next(plain_ids))
-        return self.wrap(ids, *self.bos_eos_defaults())
+        return ids if bare else self.wrap(ids, *self.bos_eos_defaults())
 
     def bos_eos_defaults(self) -> tuple[bool, bool]:
         return bool(self.spec.add_bos), bool(self.spec.add_eos)
+
+    # -- chat (template-check, mask-check) ----------------------------------------------------
+    def chat_templates(self) -> dict[str, str]:
+        """Every chat template the files ship, by name (`default`, `tool_use`, ...); {} if there is none."""
+        own = self.chat_template()
+        return {"default": own} if own else {}
+
+    def template_vars(self) -> dict[str, Any]:
+        """Special-token strings a chat template sees (`bos_token`, `eos_token` ...), as transformers passes them."""
+        out: dict[str, Any] = {}
+        names = self.special_names()
+        for key, tid in (("bos_token", self.bos_id), ("eos_token", self.eos_id), ("pad_token", self.pad_id)):
+            if tid is not None:
+                out[key] = names.get(tid) or self.piece(tid)
+        return out
+
+    def encode_rendered(self, text: str, add_special: bool) -> list[int]:
+        """Encode one rendered chat as a pipeline does: the template's control strings become control tokens
+        (unless `special_text: literal`); BOS/EOS are added as for any text only when `add_special`."""
+        if self.special_text == "literal":
+            ids = self.encode_batch([text], "literal", bare=True)[0]
+        elif "parse" in self.native_modes:
+            ids = self.encode_batch([text], "parse", bare=True)[0]
+        else:
+            ids = self._parse_split(text, bare=True)
+        return self.wrap(list(ids), *self.bos_eos_defaults()) if add_special else list(ids)

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
-from tokaudit.sources.base import Tokenizer
-from tokaudit.sources.pieces import BYTE_PIECE, piece_bytes, scheme_of, scheme_of_vocab
+from tokaudit.sources.base import ADDED_FLAGS, AddedEntry, FileLimits, RoleToken, Tokenizer
+from tokaudit.sources.pieces import (
+    BYTE_PIECE,
+    assemble_vocab,
+    piece_bytes,
+    scheme_of,
+    scheme_of_vocab,
+    split_regexes,
+)
+
+ROLES = ("bos", "eos", "pad", "unk")
+#: transformers' stand-in for "no limit" (VERY_LARGE_INTEGER)
+NO_LIMIT = 10**20
 
 
 def import_transformers() -> Any:
@@ -39,6 +52,8 @@ class HFTokenizer(Tokenizer):
         super().__init__(spec)
         self.tf = import_transformers()
         self.tok = self._load()
+        # Read now: transformers resets the backend's truncation/padding on every encode call.
+        self._limits = self._read_limits()
 
     def _from_pretrained(self, cls: Any, use_fast: bool) -> Any:
         kwargs: dict[str, Any] = {"trust_remote_code": self.spec.trust_remote_code}
@@ -56,6 +71,12 @@ class HFTokenizer(Tokenizer):
 
     def _load(self) -> Any:
         tok = self._from_pretrained(self.tf.AutoTokenizer, use_fast=True)
+        if type(tok).__name__.startswith("MistralCommon"):
+            raise SourceError(
+                f"{self.spec.path}: AutoTokenizer resolved {type(tok).__name__}, mistral-common's tokenizer "
+                "(mistral-common is installed and this is a Mistral checkpoint with tekken.json); audit it with "
+                "`source: mistral-common` (or `hf-slow`)"
+            )
         if not getattr(tok, "is_fast", False):
             raise SourceError(
                 f"{self.spec.path}: AutoTokenizer returned the Python backend {type(tok).__name__} "
@@ -76,6 +97,12 @@ class HFTokenizer(Tokenizer):
             ids = [self.wrap(list(x), bool(self.spec.add_bos), bool(self.spec.add_eos)) for x in ids]
         return ids
 
+    def encode_offsets(self, text: str, add_special_tokens: bool) -> tuple[list[int], list[tuple[int, int]]] | None:
+        if not getattr(self.tok, "is_fast", False):
+            return None
+        enc = self.tok(text, add_special_tokens=add_special_tokens, return_offsets_mapping=True)
+        return list(enc["input_ids"]), [(int(a), int(b)) for a, b in enc["offset_mapping"]]
+
     def bos_eos_defaults(self) -> tuple[bool, bool]:
         if self.spec.add_bos is not None or self.spec.add_eos is not None:
             return bool(self.spec.add_bos), bool(self.spec.add_eos)
@@ -85,6 +112,16 @@ class HFTokenizer(Tokenizer):
         probe = self.tok("a", add_special_tokens=True)["input_ids"]
         bare = self.tok("a", add_special_tokens=False)["input_ids"]
         return probe[:1] != bare[:1], probe[-1:] != bare[-1:]
+
+    def chat_templates(self) -> dict[str, str]:
+        template = getattr(self.tok, "chat_template", None)
+        if isinstance(template, dict):
+            return {str(k): str(v) for k, v in template.items()}
+        return {"default": template} if isinstance(template, str) and template else {}
+
+    def template_vars(self) -> dict[str, Any]:
+        # What apply_chat_template passes to the template, in both transformers 4.x and 5.x.
+        return dict(self.tok.special_tokens_map)
 
     # -- vocabulary ----------------------------------------------------------------------------
     @cached_property
@@ -149,6 +186,86 @@ class HFTokenizer(Tokenizer):
     def backend(self) -> str:
         bases = [c.__name__ for c in type(self.tok).__mro__[1:3]]
         return f"{type(self.tok).__name__} ({', '.join(bases)})"
+
+    # -- vocab-check -----------------------------------------------------------------------------
+    def vocab_reader(self) -> Tokenizer:
+        # transformers' MistralCommonBackend is mistral-common underneath: read the vocabulary there.
+        if type(self.tok).__name__.startswith("MistralCommon") and hasattr(self.tok, "tokenizer"):
+            from tokaudit.sources.mistral import MistralCommonTokenizer
+
+            return MistralCommonTokenizer.from_loaded(self.spec, self.tok.tokenizer)
+        return self
+
+    @property
+    def _backend(self) -> Any:
+        return getattr(self.tok, "backend_tokenizer", None)
+
+    def vocab_bytes(self) -> list[bytes | None]:
+        backend = self._backend
+        vocab = backend.get_vocab(with_added_tokens=True) if backend is not None else self.tok.get_vocab()
+        # Added tokens first: a role string that is not in the vocabulary maps to <unk>'s id.
+        literal = {i: s for s, i in reversed(list(self._specials.items()))}
+        return assemble_vocab(vocab, literal, self.scheme)
+
+    def added_tokens(self) -> dict[str, AddedEntry]:
+        out = {}
+        for i, t in self.tok.added_tokens_decoder.items():
+            flags = tuple((f, bool(getattr(t, f, False))) for f in ADDED_FLAGS)
+            out[str(t)] = AddedEntry(int(i), bool(getattr(t, "special", False)), flags)
+        return out
+
+    def roles(self) -> dict[str, RoleToken | None]:
+        out: dict[str, RoleToken | None] = {}
+        for role in ROLES:
+            value = getattr(self.tok, f"{role}_token", None)
+            if value is None:
+                out[role] = None
+                continue
+            tid = self.tok.convert_tokens_to_ids(str(value))
+            out[role] = (str(value), tid if isinstance(tid, int) else None)
+        return out
+
+    def decode_each(self, ids: list[int]) -> list[str]:
+        singles = [[i] for i in ids]
+        backend = self._backend
+        if backend is not None and not self.tok.clean_up_tokenization_spaces:
+            # What transformers' decode does when there is no clean-up, without its per-call overhead.
+            return list(backend.decode_batch(singles, skip_special_tokens=False))
+        return list(self.tok.batch_decode(singles, skip_special_tokens=False))
+
+    def chat_template(self) -> str | None:
+        template = getattr(self.tok, "chat_template", None)
+        if isinstance(template, dict):
+            template = template.get("default")
+        return template if isinstance(template, str) else None
+
+    def split_patterns(self) -> list[tuple[str, str]]:
+        backend = self._backend
+        if backend is None or backend.pre_tokenizer is None:
+            return []
+        node = json.loads(backend.pre_tokenizer.__getstate__())
+        return [(p, "tokenizers") for p in split_regexes(node)]
+
+    def _read_limits(self) -> FileLimits | None:
+        backend = self._backend
+        if backend is None or (backend.truncation is None and backend.padding is None):
+            return None
+        folder = self.files_dir()
+        where = str(folder / "tokenizer.json") if folder else f"{self.spec.path}: tokenizer.json"
+        max_len = getattr(self.tok, "model_max_length", None)
+        return FileLimits(
+            file=where,
+            truncation=dict(backend.truncation) if backend.truncation else None,
+            padding=dict(backend.padding) if backend.padding else None,
+            model_max_length=max_len if isinstance(max_len, int) and max_len < NO_LIMIT else None,
+        )
+
+    def file_limits(self) -> FileLimits | None:
+        return self._limits
+
+    def files_dir(self) -> Path | None:
+        path = Path(self.spec.path) if self.spec.path else None
+        return path if path is not None and path.is_dir() else None
 
 
 class HFSlowTokenizer(HFTokenizer):

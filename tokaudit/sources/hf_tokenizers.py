@@ -9,8 +9,10 @@ from typing import Any
 
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
-from tokaudit.sources.base import Tokenizer
-from tokaudit.sources.pieces import BYTE_PIECE, piece_bytes, scheme_of
+from tokaudit.sources.base import ADDED_FLAGS, AddedEntry, FileLimits, RoleToken, Tokenizer
+from tokaudit.sources.pieces import BYTE_PIECE, assemble_vocab, piece_bytes, scheme_of, split_regexes
+
+ROLES = ("bos", "eos", "pad", "unk")
 
 
 def _token_content(value: Any) -> str | None:
@@ -42,14 +44,15 @@ class TokenizersTokenizer(Tokenizer):
             msg = (str(exc).strip() or type(exc).__name__).splitlines()[0]
             raise SourceError(f"{self.file}: not a readable tokenizer.json ({msg})") from exc
         self._config = self._read_config()
+        self._limits = self._read_limits()
         if (spec.add_bos and self.bos_id is None) or (spec.add_eos and self.eos_id is None):
             raise SourceError(
                 f"{self.file}: add_bos/add_eos asked for, but no bos/eos token is known "
                 "(put a tokenizer_config.json beside tokenizer.json)"
             )
 
-    def _read_config(self) -> dict[str, Any]:
-        cfg = self.file.parent / "tokenizer_config.json"
+    def _read_config(self, name: str = "tokenizer_config.json") -> dict[str, Any]:
+        cfg = self.file.parent / name
         if not cfg.is_file():
             return {}
         try:
@@ -57,6 +60,17 @@ class TokenizersTokenizer(Tokenizer):
         except (OSError, ValueError) as exc:
             raise SourceError(f"{cfg}: not readable JSON ({exc})") from exc
         return data if isinstance(data, dict) else {}
+
+    def _read_limits(self) -> FileLimits | None:
+        if self.tok.truncation is None and self.tok.padding is None:
+            return None
+        max_len = self._config.get("model_max_length")
+        return FileLimits(
+            file=str(self.file),
+            truncation=dict(self.tok.truncation) if self.tok.truncation else None,
+            padding=dict(self.tok.padding) if self.tok.padding else None,
+            model_max_length=max_len if isinstance(max_len, int) and max_len < 10**20 else None,
+        )
 
     def encode_batch(self, texts: list[str], mode: str, bare: bool = False) -> list[list[int]]:
         explicit = self.spec.add_bos is not None or self.spec.add_eos is not None
@@ -68,6 +82,11 @@ class TokenizersTokenizer(Tokenizer):
         if explicit and not bare:
             ids = [self.wrap(x, bool(self.spec.add_bos), bool(self.spec.add_eos)) for x in ids]
         return ids
+
+    def encode_offsets(self, text: str, add_special_tokens: bool) -> tuple[list[int], list[tuple[int, int]]] | None:
+        self.tok.encode_special_tokens = False  # parse: a rendered chat spells its control tokens
+        enc = self.tok.encode(text, add_special_tokens=add_special_tokens)
+        return list(enc.ids), [(int(a), int(b)) for a, b in enc.offsets]
 
     def bos_eos_defaults(self) -> tuple[bool, bool]:
         if self.spec.add_bos is not None or self.spec.add_eos is not None:
@@ -110,6 +129,20 @@ class TokenizersTokenizer(Tokenizer):
         piece = self.piece(token_id)
         return (unk is not None and piece == unk) or bool(BYTE_PIECE.match(piece))
 
+    def chat_templates(self) -> dict[str, str]:
+        template = self._config.get("chat_template")
+        if isinstance(template, list):  # the saved form of named templates: [{"name": ..., "template": ...}]
+            return {str(t.get("name")): str(t.get("template")) for t in template if isinstance(t, dict)}
+        return super().chat_templates()
+
+    def template_vars(self) -> dict[str, Any]:
+        out = super().template_vars()
+        for key in ("bos_token", "eos_token", "unk_token", "pad_token"):
+            content = _token_content(self._config.get(key))
+            if content:
+                out[key] = content
+        return out
+
     def _config_id(self, key: str) -> int | None:
         content = _token_content(self._config.get(key))
         return self.tok.token_to_id(content) if content else None
@@ -129,6 +162,54 @@ class TokenizersTokenizer(Tokenizer):
 
     def version(self) -> str:
         return str(self._lib.__version__)
+
+    # -- vocab-check -----------------------------------------------------------------------------
+    def vocab_bytes(self) -> list[bytes | None]:
+        literal = {i: s for s, i in self._specials.items()}
+        return assemble_vocab(self.tok.get_vocab(with_added_tokens=True), literal, self.scheme)
+
+    def added_tokens(self) -> dict[str, AddedEntry]:
+        out = {}
+        for i, t in self.tok.get_added_tokens_decoder().items():
+            flags = tuple((f, bool(getattr(t, f, False))) for f in ADDED_FLAGS)
+            out[t.content] = AddedEntry(int(i), bool(t.special), flags)
+        return out
+
+    def roles(self) -> dict[str, RoleToken | None]:
+        # tokenizer.json has no bos/eos/pad: only transformers' config files beside it name them.
+        has_config = any((self.file.parent / n).is_file() for n in ("tokenizer_config.json", "special_tokens_map.json"))
+        out: dict[str, RoleToken | None] = {}
+        if has_config:
+            names = {**self._read_config("special_tokens_map.json"), **self._config}
+            for role in ROLES:
+                content = _token_content(names.get(f"{role}_token"))
+                out[role] = (content, self.tok.token_to_id(content)) if content else None
+        elif getattr(self.tok.model, "unk_token", None):  # a model with none (byte fallback) says nothing
+            unk = self.tok.model.unk_token
+            out["unk"] = (unk, self.tok.token_to_id(unk))
+        if self.tok.padding:  # the library pads with this token whatever the config says
+            out["pad"] = (self.tok.padding["pad_token"], self.tok.padding["pad_id"])
+        return out
+
+    def decode_each(self, ids: list[int]) -> list[str]:
+        return list(self.tok.decode_batch([[i] for i in ids], skip_special_tokens=False))
+
+    def chat_template(self) -> str | None:
+        template = self._config.get("chat_template")
+        if isinstance(template, list):  # named templates: [{"name": ..., "template": ...}]
+            named = {t.get("name"): t.get("template") for t in template if isinstance(t, dict)}
+            template = named.get("default")
+        if template is None and (self.file.parent / "chat_template.jinja").is_file():
+            template = (self.file.parent / "chat_template.jinja").read_text(encoding="utf-8")
+        return template if isinstance(template, str) else None
+
+    def split_patterns(self) -> list[tuple[str, str]]:
+        if self.tok.pre_tokenizer is None:
+            return []
+        return [(p, "tokenizers") for p in split_regexes(json.loads(self.tok.pre_tokenizer.__getstate__()))]
+
+    def file_limits(self) -> FileLimits | None:
+        return self._limits
 
     def backend(self) -> str:
         return f"tokenizers.Tokenizer ({self._json.get('model', {}).get('type', '?')})"

@@ -7,8 +7,9 @@ from typing import Any
 
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
-from tokaudit.sources.base import Tokenizer
-from tokaudit.sources.spm import sp_surface
+from tokaudit.sources.base import AddedEntry, RoleToken, Tokenizer
+from tokaudit.sources.spm import sp_added_tokens, sp_roles, sp_surface, sp_vocab_bytes
+from tokaudit.sources.tiktoken_bpe import tiktoken_decode_each, tiktoken_vocab_bytes
 
 
 class MistralCommonTokenizer(Tokenizer):
@@ -28,12 +29,24 @@ class MistralCommonTokenizer(Tokenizer):
                 "source mistral-common needs the optional extra: pip install 'tokaudit[mistral]'"
             ) from exc
         try:
-            self.mt = MistralTokenizer.from_file(str(spec.path))
+            mt = MistralTokenizer.from_file(str(spec.path))
         except Exception as exc:
             msg = (str(exc).strip() or type(exc).__name__).splitlines()[0]
             raise SourceError(f"{spec.path}: mistral-common cannot load it ({msg})") from exc
+        self._attach(mt)
+
+    def _attach(self, mt: Any) -> None:
+        self.mt = mt
         self.tk: Any = self.mt.instruct_tokenizer.tokenizer
         self._sp = getattr(self.tk, "_model", None) if type(self.tk).__name__ != "Tekkenizer" else None
+
+    @classmethod
+    def from_loaded(cls, spec: SideSpec, mistral_tokenizer: Any) -> MistralCommonTokenizer:
+        """Wrap a MistralTokenizer something else loaded (transformers' MistralCommonBackend holds one)."""
+        self = cls.__new__(cls)
+        Tokenizer.__init__(self, spec)
+        self._attach(mistral_tokenizer)
+        return self
 
     def bos_eos_defaults(self) -> tuple[bool, bool]:
         # mistral-common always states bos/eos; a text-completion pipeline asks for BOS only.
@@ -97,3 +110,36 @@ class MistralCommonTokenizer(Tokenizer):
 
     def backend(self) -> str:
         return f"{type(self.tk).__name__} ({getattr(self.tk, 'version', '')})"
+
+    # -- vocab-check: tekken is a tiktoken Encoding behind `num_special_tokens` special ids ---------
+    def vocab_bytes(self) -> list[bytes | None]:
+        if self._sp is not None:
+            return sp_vocab_bytes(self._sp)
+        out = tiktoken_vocab_bytes(self.tk._model, offset=self.tk.num_special_tokens)
+        for text, i in self._specials.items():
+            out[i] = text.encode("utf-8")
+        return out
+
+    def added_tokens(self) -> dict[str, AddedEntry]:
+        if self._sp is not None:
+            return sp_added_tokens(self._sp)
+        return {s: AddedEntry(i, True) for s, i in self._specials.items()}
+
+    def roles(self) -> dict[str, RoleToken | None]:
+        if self._sp is not None:
+            return sp_roles(self._sp)
+        ids = {"bos": self.tk.bos_id, "eos": self.tk.eos_id, "pad": self.tk.pad_id, "unk": self.tk.unk_id}
+        return {role: (self.piece(i), int(i)) if i is not None and i >= 0 else None for role, i in ids.items()}
+
+    def decode_each(self, ids: list[int]) -> list[str]:
+        if self._sp is not None:
+            return list(self._sp.decode([[i] for i in ids]))
+        offset = self.tk.num_special_tokens
+        regular = [i for i in ids if i >= offset]
+        decoded = iter(tiktoken_decode_each(self.tk._model, [i - offset for i in regular]))
+        return [next(decoded) if i >= offset else self.piece(i) for i in ids]
+
+    def split_patterns(self) -> list[tuple[str, str]]:
+        if self._sp is not None:
+            return []
+        return [(str(self.tk._model._pat_str), "tiktoken")]

@@ -83,3 +83,53 @@ def scheme_of_vocab(pieces: list[str]) -> str:
     if any(p.startswith("##") for p in sample):
         return "wordpiece"
     return "raw"
+
+
+@lru_cache(maxsize=1)
+def _bytelevel_table() -> dict[int, int | str]:
+    # Each byte-level character to the latin-1 character of its byte; every other character below
+    # U+0100 to U+FFFF so that encode("latin-1") fails and the piece falls back to piece_bytes.
+    table: dict[int, int | str] = {ord(ch): b for ch, b in byte_decoder().items()}
+    for c in range(256):
+        table.setdefault(c, "\uffff")
+    return table
+
+
+def pieces_bytes(pieces: list[str], scheme: str) -> list[bytes]:
+    """piece_bytes over a whole vocabulary, with the common cases done by C-level str methods."""
+    if scheme == "bytelevel":
+        table = _bytelevel_table()
+        out = []
+        for piece in pieces:
+            try:
+                out.append(piece.translate(table).encode("latin-1"))
+            except UnicodeEncodeError:
+                out.append(piece_bytes(piece, scheme))
+        return out
+    if scheme == "metaspace":
+        return [piece_bytes(p, scheme) if p.startswith("<0x") else p.replace("▁", " ").encode("utf-8") for p in pieces]
+    return [piece_bytes(p, scheme) for p in pieces]
+
+
+def assemble_vocab(vocab: dict[str, int], literal: dict[int, str], scheme: str) -> list[bytes | None]:
+    """id -> bytes for a piece -> id map; ids in `literal` (added tokens) stand for their own text."""
+    size = max(max(vocab.values(), default=-1), max(literal, default=-1)) + 1
+    out: list[bytes | None] = [None] * size
+    plain = [(p, i) for p, i in vocab.items() if i not in literal]
+    for (_, i), raw in zip(plain, pieces_bytes([p for p, _ in plain], scheme)):
+        out[i] = raw
+    for i, content in literal.items():
+        out[i] = content.encode("utf-8")
+    return out
+
+
+def split_regexes(node: Any) -> list[str]:
+    """Every Split pre-tokenizer's regex in a tokenizer.json pre_tokenizer node."""
+    if not isinstance(node, dict):
+        return []
+    found = []
+    if node.get("type") == "Split" and isinstance(node.get("pattern"), dict) and "Regex" in node["pattern"]:
+        found.append(str(node["pattern"]["Regex"]))
+    for child in node.get("pretokenizers") or []:
+        found += split_regexes(child)
+    return found

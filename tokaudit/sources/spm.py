@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
-from tokaudit.sources.base import Tokenizer
+from tokaudit.sources.base import AddedEntry, RoleToken, Tokenizer
 
 
 class SentencePieceTokenizer(Tokenizer):
@@ -72,6 +73,18 @@ class SentencePieceTokenizer(Tokenizer):
     def backend(self) -> str:
         return "SentencePieceProcessor"
 
+    def vocab_bytes(self) -> list[bytes | None]:
+        return sp_vocab_bytes(self.sp)
+
+    def added_tokens(self) -> dict[str, AddedEntry]:
+        return sp_added_tokens(self.sp)
+
+    def roles(self) -> dict[str, RoleToken | None]:
+        return sp_roles(self.sp)
+
+    def decode_each(self, ids: list[int]) -> list[str]:
+        return list(self.sp.decode([[i] for i in ids]))
+
 
 def load_sentencepiece(path: str):  # type: ignore[no-untyped-def]
     import sentencepiece
@@ -100,3 +113,34 @@ def sp_surface(sp, token_id: int) -> bytes | None:  # type: ignore[no-untyped-de
     if sp.is_control(token_id) or sp.is_unknown(token_id):
         return piece.encode("utf-8")
     return piece.replace("▁", " ").encode("utf-8")
+
+
+def sp_vocab_bytes(sp: Any) -> list[bytes | None]:
+    """sp_surface for every id, with the pieces fetched in one call."""
+    pieces = sp.id_to_piece(list(range(sp.get_piece_size())))
+    out: list[bytes | None] = []
+    for i, piece in enumerate(pieces):
+        if sp.is_byte(i):
+            out.append(bytes([int(piece[3:5], 16)]))
+        elif sp.is_control(i) or sp.is_unknown(i):
+            out.append(piece.encode("utf-8"))
+        else:
+            out.append(piece.replace("▁", " ").encode("utf-8"))
+    return out
+
+
+def sp_added_tokens(sp: Any) -> dict[str, AddedEntry]:
+    """Control and unknown pieces are special; user-defined pieces are matched whole but not special."""
+    out = {}
+    for i in range(sp.get_piece_size()):
+        if sp.is_control(i) or sp.is_unknown(i):
+            out[sp.id_to_piece(i)] = AddedEntry(i, True)
+        elif _is_user_defined(sp, i):
+            out[sp.id_to_piece(i)] = AddedEntry(i, False)
+    return out
+
+
+def sp_roles(sp: Any) -> dict[str, RoleToken | None]:
+    """The trainer spec's bos / eos / pad / unk ids (-1: the model has none)."""
+    ids = {"bos": sp.bos_id(), "eos": sp.eos_id(), "pad": sp.pad_id(), "unk": sp.unk_id()}
+    return {role: (sp.id_to_piece(i), i) if i >= 0 else None for role, i in ids.items()}

@@ -7,7 +7,7 @@ from typing import Any
 
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
-from tokaudit.sources.base import Tokenizer
+from tokaudit.sources.base import AddedEntry, Tokenizer
 
 
 def _get_encoding(name: str) -> Any:
@@ -103,3 +103,31 @@ class TiktokenTokenizer(Tokenizer):
 
     def backend(self) -> str:
         return f"tiktoken.Encoding ({self.enc.name})"
+
+    def vocab_bytes(self) -> list[bytes | None]:
+        return tiktoken_vocab_bytes(self.enc)
+
+    def added_tokens(self) -> dict[str, AddedEntry]:
+        return {s: AddedEntry(i, True) for s, i in self._specials.items()}
+
+    def decode_each(self, ids: list[int]) -> list[str]:
+        return tiktoken_decode_each(self.enc, ids)
+
+    def split_patterns(self) -> list[tuple[str, str]]:
+        return [(str(self.enc._pat_str), "tiktoken")]
+
+
+def tiktoken_vocab_bytes(enc: Any, offset: int = 0) -> list[bytes | None]:
+    """Every rank's bytes (from the ranks map, no per-id calls); None for ranks the encoding skips."""
+    ranks: dict[bytes, int] = enc._mergeable_ranks
+    out: list[bytes | None] = [None] * (enc.n_vocab + offset)
+    for raw, rank in ranks.items():
+        out[rank + offset] = raw
+    for text, tid in enc._special_tokens.items():
+        out[tid + offset] = text.encode("utf-8")
+    return out
+
+
+def tiktoken_decode_each(enc: Any, ids: list[int]) -> list[str]:
+    # tiktoken's decode() is decode_bytes(...).decode("utf-8", errors="replace"); one call for all ids
+    return [raw.decode("utf-8", errors="replace") for raw in enc.decode_tokens_bytes(ids)]

@@ -1,0 +1,223 @@
+"""Render a conversation the way one side's pipeline does, and tokenize it.
+
+A side's `chat_template` is a Jinja file, `tokenizer` (the side's own chat_template, also the default;
+for a `mistral-common` side, its encoder) or `mistral-common` (mistral-common's `encode_chat_completion`,
+which builds ids, not text). Jinja templates render with transformers' own sandboxed machinery
+(`render_jinja_template`: ImmutableSandboxedEnvironment, raise_exception, tojson, strftime_now,
+`{% generation %}`), with the special-token strings apply_chat_template passes, so the text matches
+serving exactly. Used by template-check and mask-check:
+
+    from tokaudit.chat import load_template, render
+    template = load_template(tok, spec, "training.chat_template")  # ConfigError on a bad file / syntax
+    r = render(tok, spec, messages, add_generation_prompt=True, side="serving", template=template)
+    r.text, r.ids, r.spans
+
+`render` raises RenderError (the template's own message) when the template refuses a conversation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tokaudit.config import SideSpec
+from tokaudit.errors import ConfigError
+from tokaudit.sources.base import Tokenizer
+
+TOKENIZER = "tokenizer"
+MISTRAL = "mistral-common"
+_GENERATION = re.compile(r"\{%-?\s*generation\s*-?%\}")
+
+
+class RenderError(Exception):
+    """The template (or mistral-common) refused the conversation; str(exc) is its own message."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """A side's chat serialisation, resolved and (for Jinja) compiled."""
+
+    engine: str  # "jinja" or "mistral-common"
+    source: str = ""  # the Jinja text ("" for mistral-common)
+    origin: str = ""  # where it came from: a file, or "<tokenizer dir> chat_template"
+    named: dict[str, str] | None = None  # a tokenizer's named templates ("default", "tool_use")
+
+    @property
+    def default_source(self) -> str:
+        """The Jinja text a conversation without tools renders with."""
+        return self.source or (self.named or {}).get("default", "")
+
+    @property
+    def supports_tools(self) -> bool:
+        return self.engine == MISTRAL or "tool" in self.source or any("tool" in t for t in (self.named or {}).values())
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One rendering: the text, and the ids the pipeline feeds the model.
+
+    For mistral-common, `text` is the text its ids spell (it renders ids, not text)."""
+
+    text: str
+    ids: list[int]
+    engine: str
+    bos_added: bool = False  # the tokenizer put BOS in front of the rendered text
+    spans: tuple[tuple[int, int], ...] = ()  # `{% generation %}` spans: character offsets into `text`
+
+
+def add_special_default(spec: SideSpec, side: str) -> bool:
+    """`chat_add_special_tokens`, defaulting to what each pipeline does: the serving chat path tokenizes the
+    rendered prompt with add_special_tokens off (vLLM); training encodes it like any other text."""
+    if spec.chat_add_special_tokens is not None:
+        return spec.chat_add_special_tokens
+    return side == "training"
+
+
+def surface_text(tok: Tokenizer, ids: list[int]) -> str:
+    """The text a list of ids spells (control tokens as their strings, SentencePiece's ▁ as a space)."""
+    return b"".join(tok.surface(i) or b"" for i in ids).decode("utf-8", errors="replace")
+
+
+def _chat_utils() -> Any:
+    from tokaudit.sources.hf import import_transformers
+
+    import_transformers()
+    from transformers.utils import chat_template_utils
+
+    return chat_template_utils
+
+
+def load_template(tok: Tokenizer, spec: SideSpec, key: str) -> Template:
+    """Resolve and compile a side's chat template. `key` prefixes errors (`cfg.yaml: training.chat_template`)."""
+    value = spec.chat_template or TOKENIZER  # unset: the tokenizer's own, as a server uses by default
+    if value == MISTRAL or (value == TOKENIZER and tok.source == MISTRAL):
+        if tok.source != MISTRAL:
+            raise ConfigError(f"{key}: `mistral-common` needs `source: mistral-common` on this side")
+        return Template(MISTRAL, origin="mistral-common encode_chat_completion")
+    if value == TOKENIZER:
+        named = tok.chat_templates()
+        origin = f"{spec.path} chat_template"
+        if not named:
+            how = "tokenizer" if spec.chat_template else "not set, and the tokenizer"
+            raise ConfigError(
+                f"{key}: {how} ({spec.path}) has no chat_template of its own; "
+                "set a Jinja file, `tokenizer` or `mistral-common`"
+            )
+        for name, src in named.items():
+            _compile(src, origin if len(named) == 1 else f"{origin} {name!r}", key)
+        if list(named) == ["default"]:
+            return Template("jinja", named["default"], origin)
+        return Template("jinja", "", origin, named)
+    try:
+        source = Path(value).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{key}: cannot read {value}: {exc}") from exc
+    _compile(source, value, key)
+    return Template("jinja", source, value)
+
+
+def _compile(source: str, origin: str, key: str) -> None:
+    import jinja2
+
+    try:
+        _chat_utils()._compile_jinja_template(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(f"{key}: {origin}:{exc.lineno}: template syntax error: {exc.message}") from None
+
+
+def render(
+    tok: Tokenizer,
+    spec: SideSpec,
+    messages: list[dict[str, Any]],
+    add_generation_prompt: bool = False,
+    *,
+    tools: list[dict[str, Any]] | None = None,
+    side: str = "serving",
+    template: Template | None = None,
+) -> Rendered:
+    """Render `messages` with the side's chat template and tokenize the result as that side's pipeline does.
+
+    `side` ("training" or "serving") picks the default of `chat_add_special_tokens`. mistral-common has no
+    generation prompt: a conversation that ends with a user turn is already a prompt."""
+    template = template or load_template(tok, spec, f"{side}.chat_template")
+    if template.engine == MISTRAL:
+        ids = _mistral_ids(tok, messages, tools)
+        return Rendered(surface_text(tok, ids), ids, MISTRAL)
+    text, spans = render_text(tok, template, messages, add_generation_prompt, tools)
+    add_special = add_special_default(spec, side)
+    ids = tok.encode_rendered(text, add_special)
+    bos_added = add_special and tok.bos_id is not None and tok.bos_eos_defaults()[0]
+    return Rendered(text, ids, "jinja", bos_added, spans)
+
+
+def _pick(template: Template, tools: list[dict[str, Any]] | None) -> str:
+    if not template.named:
+        return template.source
+    if tools and "tool_use" in template.named:
+        return template.named["tool_use"]
+    if "default" in template.named:
+        return template.named["default"]
+    raise RenderError(f"{template.origin} has named templates {sorted(template.named)} and no `default`")
+
+
+def render_text(
+    tok: Tokenizer,
+    template: Template,
+    messages: list[dict[str, Any]],
+    gen: bool = False,
+    tools: list[dict[str, Any]] | None = None,
+    variables: dict[str, Any] | None = None,
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Render a Jinja template to text (no tokenizing), with `{% generation %}` spans.
+
+    `variables` replaces the special-token strings the template sees (default: the tokenizer's)."""
+    import copy
+
+    import jinja2
+
+    utils = _chat_utils()
+    source = _pick(template, tools)
+    # apply_chat_template's own message normalisation, where the installed transformers has one (5.x).
+    normalize = getattr(utils, "_normalize_chat_messages", None)
+    chat = normalize(messages) if normalize else copy.deepcopy(messages)
+    try:
+        texts, spans = utils.render_jinja_template(
+            conversations=[chat],
+            tools=tools,
+            chat_template=source,
+            add_generation_prompt=gen,
+            return_assistant_tokens_mask=bool(_GENERATION.search(source)),
+            **(tok.template_vars() if variables is None else variables),
+        )
+    except jinja2.TemplateSyntaxError as exc:  # compiled before, so only a named template can get here
+        raise RenderError(f"line {exc.lineno}: template syntax error: {exc.message}") from exc
+    except Exception as exc:  # the template's refusal (raise_exception), a sandbox violation, a type error
+        if type(exc) is jinja2.TemplateError:
+            raise RenderError(str(exc)) from exc
+        raise RenderError(f"{type(exc).__name__}: {exc}") from exc
+    return texts[0], tuple(tuple(s) for s in (spans[0] if spans else ()))  # type: ignore[misc]
+
+
+_FINETUNING: dict[str, Any] = {}
+
+
+def _mistral_ids(tok: Tokenizer, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> list[int]:
+    from mistral_common.protocol.instruct.request import ChatCompletionRequest
+    from mistral_common.protocol.instruct.validator import ValidationMode
+    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+
+    mt = tok.mt  # type: ignore[attr-defined]
+    if messages and messages[-1].get("role") == "assistant":
+        # A conversation that ends with the answer is training data: mistral-common's finetuning mode.
+        path = str(tok.spec.path)
+        if path not in _FINETUNING:
+            _FINETUNING[path] = MistralTokenizer.from_file(path, mode=ValidationMode.finetuning)  # type: ignore[arg-type]
+        mt = _FINETUNING[path]
+    try:
+        request = ChatCompletionRequest.from_openai(messages, tools=tools)
+        return list(mt.encode_chat_completion(request).tokens)
+    except Exception as exc:  # mistral-common's validation of roles, order, tool calls
+        msg = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+        raise RenderError(f"{type(exc).__name__}: {msg}") from exc
