@@ -1,0 +1,141 @@
+"""vocab-check: which tokenizer a stack really loads. AutoTokenizer's class under the installed
+transformers, whether mistral-common being installed changes it, and vLLM's `--tokenizer-mode auto`.
+
+The "would change" answers follow the routing rules of the transformers and vLLM releases named in
+docs/codes.md (TA217, TA218); they read the files in the folder, never the network.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+from tokaudit.checks.vocab_view import View
+from tokaudit.findings import Finding, Severity
+from tokaudit.sources.hf import HFTokenizer
+
+#: model types transformers hands to its mistral-common backend when mistral-common is installed
+MISTRAL_TYPES = frozenset(
+    {"mistral", "mixtral", "ministral", "ministral3", "mistral3", "mistral_large4", "pixtral", "voxtral"}
+)
+
+
+def _mistral_common_installed() -> bool:
+    return importlib.util.find_spec("mistral_common") is not None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # AutoTokenizer itself would have failed on an unreadable file; loading succeeded
+    return data if isinstance(data, dict) else {}
+
+
+def _mistral_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name == "tekken.json" or p.name.startswith("tokenizer.model.v"))
+
+
+def mistral_routing(version: str, folder: Path) -> tuple[bool, str, str]:
+    """(routed, class with mistral-common, class without): does AutoTokenizer of this transformers
+    version hand `folder` to its mistral-common backend when mistral-common is installed?"""
+    model_type = _read(folder / "config.json").get("model_type")
+    if int(version.split(".")[0]) >= 5:  # resolve_mistral_format: a mistral model type and tekken.json
+        routed = model_type in MISTRAL_TYPES and (folder / "tekken.json").is_file()
+        return routed, "MistralCommonBackend", "TokenizersBackend"
+    # 4.x: the model type's mapping, which applies when tokenizer_config.json names no class
+    routed = model_type in MISTRAL_TYPES and not _read(folder / "tokenizer_config.json").get("tokenizer_class")
+    return routed, "MistralCommonTokenizer", "LlamaTokenizerFast"
+
+
+def autotokenizer(view: View) -> tuple[dict[str, Any], list[Finding]]:
+    """What AutoTokenizer resolved for an hf / hf-slow side, and whether mistral-common decides it."""
+    tok = view.tok
+    assert isinstance(tok, HFTokenizer)
+    cls = type(tok.tok).__name__
+    fast = bool(getattr(tok.tok, "is_fast", False))
+    backend = "mistral-common" if cls.startswith("MistralCommon") else ("tokenizers (Rust)" if fast else "Python")
+    installed = _mistral_common_installed()
+    version = str(tok.tf.__version__)
+    facts: dict[str, Any] = {
+        "class": cls,
+        "backend": backend,
+        "transformers": version,
+        "mistral_common_installed": installed,
+    }
+    folder = tok.files_dir()
+    if folder is None:
+        facts["with_mistral_common"] = "unknown: not a local folder"
+        return facts, []
+    routed, with_mc, without_mc = mistral_routing(version, folder)
+    if backend == "mistral-common":
+        other = without_mc
+        facts["with_mistral_common"] = f"{cls} because mistral-common is installed; {without_mc} without it"
+    elif routed and not installed:
+        other = with_mc
+        facts["with_mistral_common"] = f"would change to {with_mc} with mistral-common installed"
+    else:
+        facts["with_mistral_common"] = "no change"
+        return facts, []
+    finding = Finding(
+        code="TA217",
+        severity=Severity.INFO,
+        category="resolution",
+        message=f"AutoTokenizer on {view.name} resolves to {cls} ({backend}) under transformers {version}, and to "
+        f"{other} {'without' if installed else 'with'} mistral-common installed",
+        sample=view.name,
+        hint="install the same packages (mistral-common included or not) in training and serving, or load "
+        "the tokenizer class explicitly",
+        detail={"side": view.name, "folder": str(folder), **facts},
+    )
+    return facts, [finding]
+
+
+def vllm_auto(serving: View) -> tuple[str, list[Finding]]:
+    """The mode vLLM's `--tokenizer-mode auto` picks for the serving folder, and TA218 if it is not the
+    tokenizer audited here."""
+    folder = serving.tok.files_dir()
+    if folder is None:
+        return "unknown: the serving side is not a local folder", []
+    files = _mistral_files(folder)
+    installed = _mistral_common_installed()
+    if not files:
+        return "hf (no tekken.json or tokenizer.model.v* in the folder)", []
+    if not installed:
+        return f"hf (the folder ships {', '.join(files)}, but mistral-common is not installed)", []
+    consolidated = any(folder.glob("consolidated*.safetensors"))
+    statement = f"mistral: the folder ships {', '.join(files)} and mistral-common is installed" + (
+        "" if consolidated else " (vLLM releases that also ask for consolidated*.safetensors pick hf)"
+    )
+    if serving.tok.source == "mistral-common":
+        return statement, []
+    finding = Finding(
+        code="TA218",
+        severity=Severity.WARNING,
+        category="resolution",
+        message=f"vLLM's --tokenizer-mode auto would serve this model with mistral-common ({', '.join(files)} "
+        f"in the folder), not the {serving.tok.source} tokenizer audited as serving",
+        sample=str(folder),
+        hint="audit `source: mistral-common` as serving, or start vLLM with --tokenizer-mode hf",
+        detail={"folder": str(folder), "files": files, "consolidated_safetensors": consolidated},
+    )
+    return statement, [finding]
+
+
+def resolution(views: list[View]) -> tuple[dict[str, Any], list[Finding]]:
+    summary: dict[str, Any] = {}
+    out: list[Finding] = []
+    for v in views:
+        if isinstance(v.tok, HFTokenizer):
+            facts, found = autotokenizer(v)
+            summary[f"{v.name}_autotokenizer"] = (
+                f"{facts['class']} ({facts['backend']}), transformers {facts['transformers']}; "
+                f"mistral-common {'installed' if facts['mistral_common_installed'] else 'not installed'}: "
+                f"{facts['with_mistral_common']}"
+            )
+            out += found
+    statement, found = vllm_auto(views[-1])
+    summary["vllm_tokenizer_mode_auto"] = statement
+    return summary, out + found
