@@ -52,6 +52,31 @@ def _tokens_table(detail: dict[str, Any]) -> Table | None:
     return t
 
 
+MASK_STYLES = {"trained": "black on green", "masked": "dim"}
+MASK_MARKS = {"trained": "━", "masked": "·"}
+
+
+def _mask_view(view: dict[str, Any]) -> Text:
+    """mask-check: tokens coloured by label, and under each a mark (━ trained, · masked, ✗ label wrong),
+    so the view reads without colour too; the first misalignment is underlined."""
+    from rich.cells import cell_len
+
+    tokens, marks = Text(), Text()
+    for tok in view.get("tokens", []):
+        text = tok.get("text") or "∅"
+        wrong = tok.get("label") != tok.get("expected")
+        style = "bold white on red" if wrong else MASK_STYLES.get(tok.get("label", ""), "")
+        if tok.get("i") == view.get("first"):
+            style += " underline"
+        tokens.append(text, style=style)
+        tokens.append(" ")
+        mark = "✗" if wrong else MASK_MARKS.get(tok.get("label", ""), "?")
+        marks.append(mark * max(1, cell_len(text)), style="bold red" if wrong else "dim")
+        marks.append(" ")
+    legend = Text("legend: ━ trained, · masked, ✗ label differs from the ground truth", style="dim")
+    return Text("\n").join([tokens, marks, legend])
+
+
 def _finding_panel(f: Finding) -> Panel:
     parts: list[Any] = [Text(f.message)]
     d = f.detail
@@ -60,6 +85,8 @@ def _finding_panel(f: Finding) -> Panel:
     tokens = _tokens_table(d)
     if tokens is not None:
         parts.append(tokens)
+    if isinstance(d.get("mask_view"), dict):
+        parts.append(_mask_view(d["mask_view"]))
     if f.hint:
         parts.append(Text(f"hint: {f.hint}", style="dim"))
     title = Text.assemble(
