@@ -20,13 +20,12 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
+from common import DATA, timed, write_config
+
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / ".data"
 FIX = ROOT / "fixtures"
 
 WORDS = (
@@ -107,22 +106,8 @@ def make_corpus(mb: float) -> Path:
     return out
 
 
-def write_config(pair: str, corpus: Path) -> Path:
-    import yaml
-
-    cfg = {**PAIRS[pair], "corpus": [str(corpus)], "builtin_corpus": False}
-    path = DATA / f"{pair}.yaml"
-    path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def timed(cmd: list[str], ok: tuple[int, ...]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode not in ok:
-        sys.exit(f"{' '.join(cmd[:3])} ... exited {proc.returncode}:\n{proc.stderr[-2000:]}")
-    return elapsed
+def pair_config(pair: str, corpus: Path) -> Path:
+    return write_config(pair, {**PAIRS[pair], "corpus": [str(corpus)], "builtin_corpus": False})
 
 
 def main() -> None:
@@ -136,7 +121,7 @@ def main() -> None:
     print(f"corpus: {corpus} ({corpus.stat().st_size / 1e6:.1f} MB, {samples} samples)")
     tokaudit = [sys.executable, "-m", "tokaudit"]
     for pair in args.pair or sorted(PAIRS):
-        config = write_config(pair, corpus)
+        config = pair_config(pair, corpus)
         spec = PAIRS[pair]
         paths = [spec["serving"]["path"], spec["training"]["path"]]
         base_cmd = [sys.executable, "-c", BASELINE, str(corpus), pair, *paths]

@@ -20,14 +20,14 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from common import DATA, timed, write_config
+
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / ".data"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -87,24 +87,6 @@ def pairs() -> dict[str, dict[str, Any]]:
     return out
 
 
-def write_config(name: str, spec: dict[str, Any]) -> Path:
-    import yaml
-
-    DATA.mkdir(exist_ok=True)
-    path = DATA / f"vocab-{name}.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def timed(cmd: list[str], ok: tuple[int, ...]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode not in ok:
-        sys.exit(f"{' '.join(cmd[:4])} ... exited {proc.returncode}:\n{proc.stderr[-2000:]}")
-    return elapsed
-
-
 def in_process(config: Path, runs: int) -> tuple[float, float, float]:
     """(load, check, enumerate) medians with both sides loaded once."""
     from mistral_common.tokens.tokenizers.base import SpecialTokenPolicy
@@ -147,7 +129,7 @@ def main() -> None:
     chosen = pairs()
     for name in [p for p in args.pair or sorted(chosen) if p in chosen]:
         spec = chosen[name]
-        config = write_config(name, spec)
+        config = write_config(f"vocab-{name}", spec)
         sides = [spec[s]["source"] for s in ("training", "serving")]
         paths = [spec[s]["path"] for s in ("training", "serving")]
         base_cmd = [sys.executable, "-c", ENUMERATE, sides[0], paths[0], sides[1], paths[1]]

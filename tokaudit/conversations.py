@@ -6,13 +6,13 @@ in the OpenAI / transformers chat format. A malformed line is skipped with its f
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tokaudit.errors import InputError
 from tokaudit.findings import Skipped
+from tokaudit.jsonl import read_jsonl
 
 Message = dict[str, Any]
 
@@ -34,27 +34,10 @@ class Conversation:
 def read_conversations(path: Path, cfg: Path | None = None) -> tuple[list[Conversation], list[Skipped]]:
     """Read a conversations JSONL file. A file that yields no conversation at all is an InputError."""
     key = f"{cfg}: conversations" if cfg else "conversations"
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"{key}: cannot read {path}: {exc.strerror}") from exc
     out: list[Conversation] = []
     skipped: list[Skipped] = []
-    for n, line in enumerate(raw.split(b"\n"), start=1):
-        where = f"{Path(path).name}:{n}"
-        try:
-            text = line.decode("utf-8").strip()
-        except UnicodeDecodeError as exc:
-            skipped.append(Skipped(where, f"invalid UTF-8 at byte {exc.start}"))
-            continue
-        if not text:
-            continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            skipped.append(Skipped(where, f"not JSON: {exc.msg} (column {exc.colno})"))
-            continue
-        problem = _problem(record)
+    for where, _, record, problem in read_jsonl(path, key):
+        problem = problem or _problem(record)
         if problem:
             skipped.append(Skipped(where, problem))
             continue

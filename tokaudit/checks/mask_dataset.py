@@ -5,12 +5,11 @@ A line is `{"input_ids": [...], "labels": [...], "messages": [...]}`; a label of
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tokaudit.errors import InputError
+from tokaudit.jsonl import read_jsonl
 
 IGNORE = -100
 
@@ -36,27 +35,10 @@ class Malformed:
 
 
 def read_records(path: Path, cfg: Path | None) -> tuple[list[Record], list[Malformed]]:
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"{cfg}: mask.dataset: cannot read {path}: {exc.strerror}") from exc
     records: list[Record] = []
     bad: list[Malformed] = []
-    for n, line in enumerate(raw.split(b"\n"), start=1):
-        where = f"{Path(path).name}:{n}"
-        try:
-            text = line.decode("utf-8").strip()
-        except UnicodeDecodeError as exc:
-            bad.append(Malformed(where, n, f"invalid UTF-8 at byte {exc.start}"))
-            continue
-        if not text:
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            bad.append(Malformed(where, n, f"not JSON: {exc.msg} (column {exc.colno})"))
-            continue
-        problem = _problem(obj)
+    for where, n, obj, problem in read_jsonl(path, f"{cfg}: mask.dataset"):
+        problem = problem or _problem(obj)
         if problem:
             bad.append(Malformed(where, n, problem))
         else:
