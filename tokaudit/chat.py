@@ -183,13 +183,8 @@ def render_text(
     normalize = getattr(utils, "_normalize_chat_messages", None)
     chat = normalize(messages) if normalize else copy.deepcopy(messages)
     try:
-        texts, spans = utils.render_jinja_template(
-            conversations=[chat],
-            tools=tools,
-            chat_template=source,
-            add_generation_prompt=gen,
-            return_assistant_tokens_mask=bool(_GENERATION.search(source)),
-            **(tok.template_vars() if variables is None else variables),
+        texts, spans = _render_jinja(
+            utils, chat, tools, source, gen, tok.template_vars() if variables is None else variables
         )
     except jinja2.TemplateSyntaxError as exc:  # compiled before, so only a named template can get here
         raise RenderError(f"line {exc.lineno}: template syntax error: {exc.message}") from exc
@@ -198,6 +193,28 @@ def render_text(
             raise RenderError(str(exc)) from exc
         raise RenderError(f"{type(exc).__name__}: {exc}") from exc
     return texts[0], tuple(tuple(s) for s in (spans[0] if spans else ()))  # type: ignore[misc]
+
+
+def _render_jinja(
+    utils: Any, chat: list[dict[str, Any]], tools: Any, source: str, gen: bool, variables: dict[str, Any]
+) -> tuple[list[str], list[Any] | None]:
+    markers = bool(_GENERATION.search(source))
+    if hasattr(utils, "render_jinja_template"):  # transformers >= 4.50
+        texts, spans = utils.render_jinja_template(
+            conversations=[chat],
+            tools=tools,
+            chat_template=source,
+            add_generation_prompt=gen,
+            return_assistant_tokens_mask=markers,
+            **variables,
+        )
+        return texts, spans
+    # Older releases: the same compiled sandbox, driven the way their apply_chat_template drives it.
+    compiled = utils._compile_jinja_template(source)
+    if markers:
+        text, indices = utils._render_with_assistant_indices(compiled, chat, tools, None, gen, **variables)
+        return [text], [indices]
+    return [compiled.render(messages=chat, tools=tools, documents=None, add_generation_prompt=gen, **variables)], None
 
 
 _FINETUNING: dict[str, Any] = {}
