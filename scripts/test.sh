@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test run, as CI does it: lint, then the suite under the newest transformers 5.x and the
-# newest 4.x, and the 4.x -> 5.x snapshot bump check. Creates .venv (5.x) and .venv-4x.
+# The whole test run, as CI does it: lint, then the suite under the oldest supported transformers
+# (4.46), the newest 4.x and the newest 5.x, and the 4.x -> 5.x snapshot bump check.
+# Creates .venv (5.x), .venv-4x (newest 4.x) and .venv-4.46.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -16,11 +17,16 @@ fi
 [ -d .venv-4x ] || "$PY" -m venv .venv-4x
 .venv-4x/bin/python -m pip install -q --upgrade pip
 .venv-4x/bin/python -m pip install -q -e '.[test]' 'transformers>=4.57,<5'
+[ -d .venv-4.46 ] || "$PY" -m venv .venv-4.46
+.venv-4.46/bin/python -m pip install -q --upgrade pip
+.venv-4.46/bin/python -m pip install -q -e '.[test]' 'transformers>=4.46,<4.47'
 
 .venv/bin/ruff check tokaudit tests benchmarks
 .venv/bin/ruff format --check tokaudit tests benchmarks
 .venv/bin/mypy tokaudit
 
+echo "== transformers $(.venv-4.46/bin/python -c 'import importlib.metadata as m; print(m.version("transformers"))')"
+.venv-4.46/bin/python -m pytest -q -p no:cacheprovider
 echo "== transformers $(.venv-4x/bin/python -c 'import importlib.metadata as m; print(m.version("transformers"))')"
 .venv-4x/bin/python -m pytest -q -p no:cacheprovider
 echo "== transformers $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("transformers"))')"
