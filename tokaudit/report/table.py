@@ -143,7 +143,8 @@ def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool |
         codes = ", ".join(f"{c}×{n}" for c, n in by_code.items())
         console.print(
             Text(
-                f"✗ {counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info: {codes}",
+                f"{'✗' if counts['error'] else '!'} {counts['error']} error(s), {counts['warning']} warning(s), "
+                f"{counts['info']} info: {codes}",
                 style="bold red" if counts["error"] else "yellow",
             )
         )
