@@ -221,7 +221,7 @@ def _serving_template(settings: Settings, sides: Sides) -> Template:
     cfg = settings.config_path
     spec = settings.serving
     if not spec.chat_template:
-        if sides.serving.chat_template() is None:
+        if not sides.serving.chat_templates():
             raise ConfigError(
                 f"{cfg}: serving.chat_template: mask-check renders conversations with the serving template; "
                 "set a Jinja file or `tokenizer` (this tokenizer has no chat_template of its own)"

@@ -20,6 +20,9 @@ SampleResult = list[int] | str  # ids, or the message of the exception the libra
 #: A role's token as (string, id); the id is None when the string is not in the vocabulary.
 RoleToken = tuple[str, int | None]
 ADDED_FLAGS = ("lstrip", "rstrip", "normalized", "single_word")
+ROLES = ("bos", "eos", "pad", "unk")
+#: transformers' stand-in for "no limit" (VERY_LARGE_INTEGER) in model_max_length
+NO_LIMIT = 10**20
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,14 @@ class FileLimits:
     truncation: dict[str, Any] | None
     padding: dict[str, Any] | None
     model_max_length: int | None
+
+    @classmethod
+    def of(cls, file: str, truncation: Any, padding: Any, max_length: Any) -> FileLimits | None:
+        """From a tokenizers.Tokenizer's truncation/padding and a model_max_length; None when neither is set."""
+        if not truncation and not padding:
+            return None
+        limit = max_length if isinstance(max_length, int) and max_length < NO_LIMIT else None
+        return cls(file, dict(truncation) if truncation else None, dict(padding) if padding else None, limit)
 
 
 class Tokenizer(ABC):
@@ -123,8 +134,8 @@ class Tokenizer(ABC):
         raise NotImplementedError
 
     def chat_template(self) -> str | None:
-        """The chat template the tokenizer files ship, if any."""
-        return None
+        """The default chat template the tokenizer files ship, if any."""
+        return self.chat_templates().get("default")
 
     def split_patterns(self) -> list[tuple[str, str]]:
         """Pre-tokenizer regexes as (pattern, engine): engine "tiktoken" or "tokenizers"."""
@@ -240,8 +251,7 @@ class Tokenizer(ABC):
     # -- chat (template-check, mask-check) ----------------------------------------------------
     def chat_templates(self) -> dict[str, str]:
         """Every chat template the files ship, by name (`default`, `tool_use`, ...); {} if there is none."""
-        own = self.chat_template()
-        return {"default": own} if own else {}
+        return {}
 
     def template_vars(self) -> dict[str, Any]:
         """Special-token strings a chat template sees (`bos_token`, `eos_token` ...), as transformers passes them."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
-from tokaudit.sources.base import ADDED_FLAGS, AddedEntry, FileLimits, RoleToken, Tokenizer
+from tokaudit.sources.base import ADDED_FLAGS, ROLES, AddedEntry, FileLimits, RoleToken, Tokenizer
 from tokaudit.sources.pieces import (
     BYTE_PIECE,
     assemble_vocab,
@@ -19,10 +19,6 @@ from tokaudit.sources.pieces import (
     scheme_of_vocab,
     split_regexes,
 )
-
-ROLES = ("bos", "eos", "pad", "unk")
-#: transformers' stand-in for "no limit" (VERY_LARGE_INTEGER)
-NO_LIMIT = 10**20
 
 
 def import_transformers() -> Any:
@@ -233,12 +229,6 @@ class HFTokenizer(Tokenizer):
             return list(backend.decode_batch(singles, skip_special_tokens=False))
         return list(self.tok.batch_decode(singles, skip_special_tokens=False))
 
-    def chat_template(self) -> str | None:
-        template = getattr(self.tok, "chat_template", None)
-        if isinstance(template, dict):
-            template = template.get("default")
-        return template if isinstance(template, str) else None
-
     def split_patterns(self) -> list[tuple[str, str]]:
         backend = self._backend
         if backend is None or backend.pre_tokenizer is None:
@@ -248,17 +238,12 @@ class HFTokenizer(Tokenizer):
 
     def _read_limits(self) -> FileLimits | None:
         backend = self._backend
-        if backend is None or (backend.truncation is None and backend.padding is None):
+        if backend is None:
             return None
         folder = self.files_dir()
         where = str(folder / "tokenizer.json") if folder else f"{self.spec.path}: tokenizer.json"
         max_len = getattr(self.tok, "model_max_length", None)
-        return FileLimits(
-            file=where,
-            truncation=dict(backend.truncation) if backend.truncation else None,
-            padding=dict(backend.padding) if backend.padding else None,
-            model_max_length=max_len if isinstance(max_len, int) and max_len < NO_LIMIT else None,
-        )
+        return FileLimits.of(where, backend.truncation, backend.padding, max_len)
 
     def file_limits(self) -> FileLimits | None:
         return self._limits

@@ -9,10 +9,8 @@ from typing import Any
 
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
-from tokaudit.sources.base import ADDED_FLAGS, AddedEntry, FileLimits, RoleToken, Tokenizer
+from tokaudit.sources.base import ADDED_FLAGS, ROLES, AddedEntry, FileLimits, RoleToken, Tokenizer
 from tokaudit.sources.pieces import BYTE_PIECE, assemble_vocab, piece_bytes, scheme_of, split_regexes
-
-ROLES = ("bos", "eos", "pad", "unk")
 
 
 def _token_content(value: Any) -> str | None:
@@ -62,15 +60,8 @@ class TokenizersTokenizer(Tokenizer):
         return data if isinstance(data, dict) else {}
 
     def _read_limits(self) -> FileLimits | None:
-        if self.tok.truncation is None and self.tok.padding is None:
-            return None
         max_len = self._config.get("model_max_length")
-        return FileLimits(
-            file=str(self.file),
-            truncation=dict(self.tok.truncation) if self.tok.truncation else None,
-            padding=dict(self.tok.padding) if self.tok.padding else None,
-            model_max_length=max_len if isinstance(max_len, int) and max_len < 10**20 else None,
-        )
+        return FileLimits.of(str(self.file), self.tok.truncation, self.tok.padding, max_len)
 
     def encode_batch(self, texts: list[str], mode: str, bare: bool = False) -> list[list[int]]:
         explicit = self.spec.add_bos is not None or self.spec.add_eos is not None
@@ -133,7 +124,10 @@ class TokenizersTokenizer(Tokenizer):
         template = self._config.get("chat_template")
         if isinstance(template, list):  # the saved form of named templates: [{"name": ..., "template": ...}]
             return {str(t.get("name")): str(t.get("template")) for t in template if isinstance(t, dict)}
-        return super().chat_templates()
+        jinja = self.file.parent / "chat_template.jinja"  # transformers >= 4.50 saves it beside the config
+        if template is None and jinja.is_file():
+            template = jinja.read_text(encoding="utf-8")
+        return {"default": template} if isinstance(template, str) and template else {}
 
     def template_vars(self) -> dict[str, Any]:
         out = super().template_vars()
@@ -193,15 +187,6 @@ class TokenizersTokenizer(Tokenizer):
 
     def decode_each(self, ids: list[int]) -> list[str]:
         return list(self.tok.decode_batch([[i] for i in ids], skip_special_tokens=False))
-
-    def chat_template(self) -> str | None:
-        template = self._config.get("chat_template")
-        if isinstance(template, list):  # named templates: [{"name": ..., "template": ...}]
-            named = {t.get("name"): t.get("template") for t in template if isinstance(t, dict)}
-            template = named.get("default")
-        if template is None and (self.file.parent / "chat_template.jinja").is_file():
-            template = (self.file.parent / "chat_template.jinja").read_text(encoding="utf-8")
-        return template if isinstance(template, str) else None
 
     def split_patterns(self) -> list[tuple[str, str]]:
         if self.tok.pre_tokenizer is None:

@@ -107,10 +107,13 @@ def sp_surface(sp, token_id: int) -> bytes | None:  # type: ignore[no-untyped-de
     """The bytes a SentencePiece id stands for ("▁" is a space, <0xNN> a raw byte)."""
     if not 0 <= token_id < sp.get_piece_size():
         return None
-    piece = sp.id_to_piece(token_id)
-    if sp.is_byte(token_id):
+    return _piece_bytes(sp, token_id, sp.id_to_piece(token_id))
+
+
+def _piece_bytes(sp: Any, i: int, piece: str) -> bytes:
+    if sp.is_byte(i):
         return bytes([int(piece[3:5], 16)])
-    if sp.is_control(token_id) or sp.is_unknown(token_id):
+    if sp.is_control(i) or sp.is_unknown(i):
         return piece.encode("utf-8")
     return piece.replace("▁", " ").encode("utf-8")
 
@@ -118,15 +121,7 @@ def sp_surface(sp, token_id: int) -> bytes | None:  # type: ignore[no-untyped-de
 def sp_vocab_bytes(sp: Any) -> list[bytes | None]:
     """sp_surface for every id, with the pieces fetched in one call."""
     pieces = sp.id_to_piece(list(range(sp.get_piece_size())))
-    out: list[bytes | None] = []
-    for i, piece in enumerate(pieces):
-        if sp.is_byte(i):
-            out.append(bytes([int(piece[3:5], 16)]))
-        elif sp.is_control(i) or sp.is_unknown(i):
-            out.append(piece.encode("utf-8"))
-        else:
-            out.append(piece.replace("▁", " ").encode("utf-8"))
-    return out
+    return [_piece_bytes(sp, i, piece) for i, piece in enumerate(pieces)]
 
 
 def sp_added_tokens(sp: Any) -> dict[str, AddedEntry]:
