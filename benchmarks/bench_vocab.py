@@ -91,11 +91,12 @@ def in_process(config: Path, runs: int) -> tuple[float, float, float]:
     """(load, check, enumerate) medians with both sides loaded once."""
     from mistral_common.tokens.tokenizers.base import SpecialTokenPolicy
 
-    from tokaudit.checks import vocab
-    from tokaudit.checks.base import load_sides
+    from tokaudit.checks.vocab import check as vocab
     from tokaudit.config import load_config
+    from tokaudit.options import Options
     from tokaudit.sources.hf import HFTokenizer
     from tokaudit.sources.mistral import MistralCommonTokenizer
+    from tokaudit.sources.sides import load_sides
 
     settings = load_config(config)
     start = time.perf_counter()
@@ -113,7 +114,7 @@ def in_process(config: Path, runs: int) -> tuple[float, float, float]:
     checks, enums = [], []
     for _ in range(runs):
         start = time.perf_counter()
-        vocab.run(settings, sides, {})
+        vocab.run(settings, sides, Options())
         checks.append(time.perf_counter() - start)
         start = time.perf_counter()
         enumerate_all()

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import FIXTURES, MISTRAL_HF, mistral_data
 from tokaudit.chat import RenderError, add_special_default, load_template, render
 from tokaudit.config import SideSpec
-from tokaudit.sources import load_side
+from tokaudit.sources.sides import load_side
 
 CHAT = [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hi"}]
 JINJA = str(FIXTURES / "templates" / "mistral-instruct.jinja")

@@ -7,6 +7,7 @@ from typing import Any
 
 from tokaudit.config import load_config, settings_from_dict
 from tokaudit.findings import Report
+from tokaudit.options import Options
 
 
 def audit(config: str | Path | dict[str, Any], command: str = "check", **options: Any) -> Report:
@@ -18,7 +19,7 @@ def audit(config: str | Path | dict[str, Any], command: str = "check", **options
         report = tokaudit.audit("configs/mistral-7b.yaml", command="diff")
         if report.failed(Severity.ERROR): ...
     """
-    from tokaudit.runner import run
+    from tokaudit.runner import Request, run
 
     settings = settings_from_dict(config, Path.cwd() / "<dict>") if isinstance(config, dict) else load_config(config)
-    return run(settings, command, options)
+    return run(Request(command, settings, Options(**options))).report

@@ -9,25 +9,24 @@ from pathlib import Path
 
 from tokaudit.errors import InputError
 from tokaudit.findings import Finding, Report
+from tokaudit.output import write_file
 
 FORMAT = 1
 
 
 def fingerprint(f: Finding) -> str:
     """Stable identity of a finding: its code, where, and what it says."""
-    raw = "\x1f".join((f.code, f.sample or "", f.category or "", f.message))
+    raw = "\x1f".join((f.code, f.location or "", f.category or "", f.message))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
 
 
 def write_baseline(report: Report, path: Path) -> int:
     entries = sorted(
-        ({"code": f.code, "sample": f.sample, "fingerprint": fingerprint(f)} for f in report.findings),
+        ({"code": f.code, "sample": f.location, "fingerprint": fingerprint(f)} for f in report.findings),
         key=lambda e: (e["code"], e["sample"] or "", e["fingerprint"]),
     )
     data = {"tokaudit_baseline": FORMAT, "command": report.command, "findings": entries}
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_file(json.dumps(data, indent=1, ensure_ascii=False) + "\n", path)
     return len(entries)
 
 

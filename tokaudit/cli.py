@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tokaudit import __version__
 from tokaudit.errors import TokauditError
+
+if TYPE_CHECKING:
+    from tokaudit.options import Options
 
 app = typer.Typer(
     name="tokaudit",
@@ -71,7 +72,7 @@ class Common:
     baseline: Path | None = None
     write_baseline: Path | None = None
     debug: bool = False
-    options: dict[str, Any] = field(default_factory=dict)
+    options: Options | None = None
 
 
 def _version(value: bool) -> None:
@@ -90,32 +91,13 @@ def _main(
 
 
 def write_text(text: str, output: Path | None, protect: Path) -> None:
-    """Write to stdout or to `output` atomically; never over the user's config."""
+    """The report to stdout, or to `output` (atomically; never over the config)."""
     if output is None:
         sys.stdout.write(text)
         return
-    if output.exists() and output.resolve() == protect.resolve():
-        raise TokauditError(f"{output}: refusing to overwrite the config file with the report")
-    target = output.resolve() if output.is_symlink() else output  # write through a link, keep the link
-    if target.exists() and not target.is_file():
-        # /dev/null, /dev/stdout, a FIFO: renaming over them would replace the device with a file.
-        if target.is_dir():
-            raise TokauditError(f"{output}: is a directory; give a file name for the report")
-        with open(target, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        return
-    # Write beside the target and rename, so a failed run never leaves half a file.
-    parent = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=".tokaudit-")
-    except OSError as exc:
-        raise TokauditError(f"{output}: cannot write the report: {exc.strerror}") from exc
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
-    os.replace(tmp, target)
+    from tokaudit.output import write_file
+
+    write_file(text, output, protect)
     typer.echo(f"wrote {output}", err=True)
 
 
@@ -137,31 +119,33 @@ def guarded(debug: bool):  # type: ignore[no-untyped-def]
 
 
 def _run(command: str, config: Path, c: Common) -> None:
+    """Build the request, let the runner carry it out, render the report, map it to an exit code."""
     import io
 
-    from tokaudit.baseline import apply_baseline, read_baseline, write_baseline
-    from tokaudit.config import load_config
     from tokaudit.findings import Severity
 
     with guarded(c.debug):
-        settings = load_config(config)
-        known = read_baseline(c.baseline) if c.baseline else None
         from tokaudit.report import FORMATTERS
-        from tokaudit.runner import run
+        from tokaudit.runner import Request, run
 
-        report = run(settings, command, c.options)
-        if c.write_baseline:
-            n = write_baseline(report, c.write_baseline)
-            typer.echo(f"wrote {c.write_baseline} ({n} finding(s) recorded)", err=True)
+        request = Request(command, config, c.options, baseline=c.baseline, write_baseline=c.write_baseline)
+        outcome = run(request)
+        for line in outcome.wrote:
+            typer.echo(line, err=True)
+        if not outcome.judged:
             raise typer.Exit(0)
-        if known is not None:
-            report = apply_baseline(report, known)
         buf = io.StringIO()
         color = None if c.output is None and sys.stdout.isatty() else False
-        FORMATTERS[c.fmt.value](report, buf, max_shown=c.show, color=color)
+        FORMATTERS[c.fmt.value](outcome.report, buf, max_shown=c.show, color=color)
         write_text(buf.getvalue(), c.output, config)
-    threshold = Severity(c.fail_on.value) if c.fail_on else settings.fail_on
-    raise typer.Exit(1 if report.failed(threshold) else 0)
+    threshold = Severity(c.fail_on.value) if c.fail_on else outcome.settings.fail_on
+    raise typer.Exit(1 if outcome.report.failed(threshold) else 0)
+
+
+def _options(no_builtin: bool, against: Path | None) -> Options:
+    from tokaudit.options import Options
+
+    return Options(builtin=False if no_builtin else None, against=against)
 
 
 @app.command(
@@ -189,10 +173,11 @@ def diff(
     Each differing sample gets a finding with the first divergence (character offset, the text
     around it with whitespace made visible, both sides' tokens), a root-cause category and a hint.
     """
-    options: dict[str, Any] = {"builtin": False} if no_builtin else {}
-    if against is not None:
-        options["against"] = against
-    _run("diff", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug, options))
+    _run(
+        "diff",
+        config,
+        Common(fmt, output, show, fail_on, baseline, write_baseline, debug, _options(no_builtin, against)),
+    )
 
 
 def _plain_command(name: str, summary: str, examples: list[str]) -> None:
@@ -251,10 +236,11 @@ def check(
     debug: DebugOpt = False,
 ) -> None:
     """Run every check the config has inputs for; one report, one exit code (the CI gate)."""
-    options: dict[str, Any] = {"builtin": False} if no_builtin else {}
-    if against is not None:
-        options["against"] = against
-    _run("check", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug, options))
+    _run(
+        "check",
+        config,
+        Common(fmt, output, show, fail_on, baseline, write_baseline, debug, _options(no_builtin, against)),
+    )
 
 
 @app.command(
@@ -272,16 +258,12 @@ def snapshot(
     Commit the lock; `diff --against` (or `check --against`) in the job that bumps transformers
     fails if tokenization moved.
     """
-    from tokaudit.checks.base import load_sides
-    from tokaudit.checks.lock import take_snapshot
-    from tokaudit.config import load_config
-    from tokaudit.snapshot import dump_lock
-
     with guarded(debug):
-        settings = load_config(config)
-        lock = take_snapshot(settings, load_sides(settings), builtin=settings.builtin_corpus and not no_builtin)
-        write_text(dump_lock(lock), output, config)
-        typer.echo(f"{len(lock['samples'])} samples, {len(lock['sides'])} sides recorded", err=True)
+        from tokaudit.runner import SNAPSHOT, Request, run
+
+        outcome = run(Request(SNAPSHOT, config, _options(no_builtin, None), lock=output))
+        for line in outcome.wrote:
+            typer.echo(line, err=True)
 
 
 def main() -> None:

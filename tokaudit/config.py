@@ -21,6 +21,7 @@ from pydantic import (
 
 from tokaudit.errors import ConfigError
 from tokaudit.findings import Severity
+from tokaudit.sources.registry import SOURCES
 
 SpecialText = Literal["parse", "literal", "raise"]
 # A 40-hex commit pins a hub revision; anything else (main, v1.0) can move under you.
@@ -63,8 +64,6 @@ class SideSpec(_Strict):
     @field_validator("source")
     @classmethod
     def _known_source(cls, value: str) -> str:
-        from tokaudit.sources import SOURCES
-
         if value not in SOURCES:
             raise ValueError(f"unknown source {value!r} (expected one of: {', '.join(SOURCES)})")
         return value

@@ -26,10 +26,18 @@ class Finding:
     code: str
     severity: Severity
     message: str
+    #: the corpus location of the (first) sample: file:line, builtin:case, a conversation
     sample: str | None = None
     category: str | None = None
     hint: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    #: what a finding that is not about a sample is about: a token, a side, a file, a config key
+    where: str | None = None
+
+    @property
+    def location(self) -> str | None:
+        """Where to look: the sample, else the subject."""
+        return self.sample or self.where
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +46,7 @@ class Finding:
             "category": self.category,
             "message": self.message,
             "sample": self.sample,
+            "where": self.where,
             "hint": self.hint,
             "detail": self.detail,
         }

@@ -1,44 +1,84 @@
-"""run(settings, command) -> Report. Pure: never prints, never exits."""
+"""The one place that runs the pipeline: config -> sides -> samples -> checks -> findings ->
+ignore / baseline -> Report (and, for `snapshot`, the lock). Never prints, never exits.
+
+The CLI and `tokaudit.audit` build a Request; `run` carries it out and returns an Outcome.
+"""
 
 from __future__ import annotations
 
-import importlib
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from tokaudit.checks.base import config_findings, header, load_sides
-from tokaudit.config import Settings
+from tokaudit import __version__
+from tokaudit.baseline import apply_baseline, read_baseline, write_baseline
+from tokaudit.checks.registry import CHECKS, checks_for
+from tokaudit.checks.revisions import config_findings
+from tokaudit.config import Settings, load_config
+from tokaudit.corpus import collect_samples
 from tokaudit.findings import Finding, Report, Skipped
+from tokaudit.options import Options
+from tokaudit.output import write_file
+from tokaudit.snapshot import build_lock, dump_lock
+from tokaudit.sources.base import Sides
+from tokaudit.sources.sides import load_sides
 
-#: command -> module with `run(settings, sides, options) -> CheckResult`. Imported on use, so a
-#: command only pays for what it runs.
-CHECKS: dict[str, str] = {
-    "diff": "tokaudit.checks.diff",
-    "vocab-check": "tokaudit.checks.vocab",
-    "template-check": "tokaudit.checks.template",
-    "mask-check": "tokaudit.checks.mask",
-}
-
-
-def checks_for(settings: Settings) -> list[str]:
-    """The checks a config has inputs for (what `tokaudit check` runs)."""
-    chosen = ["diff", "vocab-check"]
-    if settings.conversations is not None or settings.training.chat_template or settings.serving.chat_template:
-        chosen.append("template-check")
-    if settings.mask is not None:
-        chosen.append("mask-check")
-    return chosen
+#: what `Request.command` may be besides a CHECKS name
+ALL = "check"
+SNAPSHOT = "snapshot"
 
 
-def run(settings: Settings, command: str, options: dict[str, Any] | None = None) -> Report:
-    """Load both sides, run one check (or, for `check`, every check with inputs) and return the Report."""
-    commands = checks_for(settings) if command == "check" else [command]
-    modules = [importlib.import_module(CHECKS[c]) for c in commands]
+@dataclass(frozen=True)
+class Request:
+    """One run, as the CLI's flags (or the API's arguments) describe it."""
+
+    command: str  # a CHECKS name, "check" (every check with inputs) or "snapshot"
+    config: Path | Settings
+    options: Options = field(default_factory=Options)
+    #: fail only on findings not recorded in this baseline file
+    baseline: Path | None = None
+    #: record the run's findings in this file instead of judging them
+    write_baseline: Path | None = None
+    #: snapshot: where the lock goes
+    lock: Path | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run produced: the Report, and one line for every file it wrote."""
+
+    report: Report
+    settings: Settings
+    wrote: tuple[str, ...] = ()
+    #: False when the run's job was to write a file (a baseline, a lock), not to judge findings
+    judged: bool = True
+
+
+def run(request: Request) -> Outcome:
+    """Carry out a Request. Config and input problems raise TokauditError."""
+    settings = request.config if isinstance(request.config, Settings) else load_config(request.config)
+    known = read_baseline(request.baseline) if request.baseline else None  # a bad baseline fails before the work
     sides = load_sides(settings)
+    if request.command == SNAPSHOT:
+        return _snapshot(request, settings, sides)
+    report = run_checks(settings, sides, request.command, request.options)
+    if request.write_baseline is not None:
+        n = write_baseline(report, request.write_baseline)
+        return Outcome(report, settings, (f"wrote {request.write_baseline} ({n} finding(s) recorded)",), judged=False)
+    if known is not None:
+        report = apply_baseline(report, known)
+    return Outcome(report, settings)
+
+
+def run_checks(settings: Settings, sides: Sides, command: str, options: Options) -> Report:
+    """Run one check (or, for "check", every check with inputs) on loaded sides; apply `ignore:`."""
+    names = checks_for(settings) if command == ALL else [command]
     findings: list[Finding] = config_findings(settings)
     skipped: list[Skipped] = []
     summaries: dict[str, Any] = {}
-    for name, module in zip(commands, modules):
-        result = module.run(settings, sides, options or {})
+    for name in names:
+        result = CHECKS[name].run(settings, sides, options)
         findings += result.findings
         skipped += result.skipped
         summaries[name] = result.summary
@@ -47,8 +87,41 @@ def run(settings: Settings, command: str, options: dict[str, Any] | None = None)
     return Report(
         command=command,
         findings=kept,
-        summary=summaries[command] if command != "check" else {"checks": commands, **summaries},
+        summary=summaries[command] if command != ALL else {"checks": names, **summaries},
         header=header(settings, sides),
         skipped=tuple(skipped),
         ignored=len(findings) - len(kept),
     )
+
+
+def header(settings: Settings, sides: Sides) -> dict[str, Any]:
+    """Versions, backends and revision: what a reader needs to reproduce the run."""
+    model = settings.model
+    return {
+        "tokaudit": __version__,
+        "python": platform.python_version(),
+        "config": str(settings.config_path) if settings.config_path else None,
+        "model": model.model_dump(mode="json") if model else None,
+        "sides": {name: tok.describe() for name, tok in sides.items()},
+    }
+
+
+def _snapshot(request: Request, settings: Settings, sides: Sides) -> Outcome:
+    """Encode every sample with both sides and write the lock (see tokaudit.snapshot)."""
+    samples, skipped = collect_samples(settings, sides.specials(), request.options.use_builtin(settings.builtin_corpus))
+    texts = [s.text for s in samples]
+    encoded = {name: tok.encode_all(texts) for name, tok in sides.items()}
+    rows = [(s.where, s.text, {name: encoded[name][i] for name in encoded}) for i, s in enumerate(samples)]
+    head = header(settings, sides)
+    lock = build_lock(head, rows)
+    target = request.lock or Path("tokaudit.lock.json")
+    write_file(dump_lock(lock), target, protect=settings.config_path)
+    report = Report(
+        command=SNAPSHOT,
+        findings=(),
+        summary={"samples": len(lock["samples"]), "sides": len(lock["sides"]), "lock": str(target)},
+        header=head,
+        skipped=tuple(skipped),
+    )
+    line = f"wrote {target}: {len(lock['samples'])} samples, {len(lock['sides'])} sides recorded"
+    return Outcome(report, settings, (line,), judged=False)

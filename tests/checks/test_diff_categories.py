@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import CL100K_HF, MINILM, MISTRAL_HF, MISTRAL_SP, side
-from tokaudit.checks import diff
-from tokaudit.checks.base import load_sides
+from tokaudit.checks.diff import check as diff
 from tokaudit.config import settings_from_dict
 from tokaudit.errors import InputError
+from tokaudit.options import Options
+from tokaudit.sources.sides import load_sides
 
 
 def run_diff(tmp_path: Path, training: dict, serving: dict, lines: list[str], builtin: bool = False) -> Any:
@@ -23,7 +24,7 @@ def run_diff(tmp_path: Path, training: dict, serving: dict, lines: list[str], bu
         {"training": training, "serving": serving, "corpus": [str(corpus)], "builtin_corpus": builtin},
         tmp_path / "cfg.yaml",
     )
-    return diff.run(settings, load_sides(settings))
+    return diff.run(settings, load_sides(settings), Options())
 
 
 def variant(tmp_path: Path, src: Path, name: str, edit) -> Path:  # type: ignore[no-untyped-def]

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import FIXTURES, MISTRAL_HF, MISTRAL_SP, side
-from tokaudit.checks.base import load_sides
-from tokaudit.checks.mask import GroundTruth, _serving_template
-from tokaudit.checks.mask_strategies import STRATEGIES
-from tokaudit.checks.mask_truth import DEFAULT_TRAIN_ON, Truth
+from tokaudit.checks.mask.check import GroundTruth, _serving_template
+from tokaudit.checks.mask.strategies import STRATEGIES
+from tokaudit.checks.mask.truth import DEFAULT_TRAIN_ON, Truth
 from tokaudit.config import MaskSpec, settings_from_dict
 from tokaudit.errors import ConfigError, InputError
 from tokaudit.findings import Report, Severity
-from tokaudit.runner import run
+from tokaudit.runner import Request, run
+from tokaudit.sources.sides import load_sides
 
 TEMPLATES = FIXTURES / "templates"
 VICUNA = TEMPLATES / "fastchat-vicuna.jinja"
@@ -51,7 +51,7 @@ def trained(truth: Truth) -> list[str]:
 
 
 def mask_report(tmp_path: Path, config: dict[str, Any]) -> Report:
-    return run(settings_from_dict(config, tmp_path / "c.yaml"), "mask-check")
+    return run(Request("mask-check", settings_from_dict(config, tmp_path / "c.yaml"))).report
 
 
 def codes_by_sample(report: Report) -> dict[str, set[str]]:
@@ -267,7 +267,7 @@ def test_generation_needs_an_hf_training_side(tmp_path: Path) -> None:
 
 
 def test_every_code_is_documented_with_its_severity_and_category() -> None:
-    from tokaudit.checks.mask_compare import CODES, SEVERITY
+    from tokaudit.checks.mask.compare import CODES, SEVERITY
 
     assert sorted(CODES.values()) == [f"TA40{n}" for n in range(1, 9)]
     codes_md = (FIXTURES.parent / "docs" / "codes.md").read_text()

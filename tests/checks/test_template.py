@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import CL100K_HF, FIXTURES, MISTRAL_HF, mistral_data, side, write_config
-from tokaudit.checks import template_findings as tf
+from tokaudit.checks.template import findings as tf
 from tokaudit.config import load_config
 from tokaudit.errors import ConfigError, InputError
 from tokaudit.findings import Finding, Report
-from tokaudit.runner import run
+from tokaudit.runner import Request, run
 
 MISTRAL_JINJA = FIXTURES / "templates" / "mistral-instruct.jinja"
 CHATML = FIXTURES / "templates" / "chatml.jinja"
@@ -23,9 +23,8 @@ CHATS = FIXTURES / "chats" / "mistral.jsonl"
 
 
 def check(tmp_path: Path, training: dict[str, Any], serving: dict[str, Any], **extra: Any) -> Report:
-    return run(
-        load_config(write_config(tmp_path, {"training": training, "serving": serving, **extra})), "template-check"
-    )
+    config = write_config(tmp_path, {"training": training, "serving": serving, **extra})
+    return run(Request("template-check", load_config(config))).report
 
 
 def by_code(report: Report, code: str) -> list[Finding]:

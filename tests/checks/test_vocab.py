@@ -19,13 +19,15 @@ from tests.checks.vocab_fixtures import (
     mistral_copy,
 )
 from tests.conftest import CL100K_FILE, CL100K_HF, MINILM, MISTRAL_HF, MISTRAL_SP, mistral_data, side, write_config
-from tokaudit.checks import vocab
-from tokaudit.checks.base import CheckResult, load_sides
-from tokaudit.checks.vocab_files import constructs
-from tokaudit.checks.vocab_resolution import mistral_routing
+from tokaudit.checks.base import CheckResult
+from tokaudit.checks.vocab import check as vocab
+from tokaudit.checks.vocab.files import constructs
+from tokaudit.checks.vocab.resolution import mistral_routing
 from tokaudit.config import SideSpec, load_config
 from tokaudit.findings import Finding, Severity
-from tokaudit.sources import SOURCES, load_side
+from tokaudit.options import Options
+from tokaudit.sources.registry import SOURCES
+from tokaudit.sources.sides import load_side, load_sides
 
 REAL = {
     "hf": {"path": str(MISTRAL_HF)},
@@ -40,7 +42,7 @@ CL100K_PATTERN = json.loads((Path(__file__).parent.parent / "sources" / "cl100k_
 
 def check(tmp_path: Path, training: dict[str, Any], serving: dict[str, Any], **extra: Any) -> CheckResult:
     settings = load_config(write_config(tmp_path, {"training": training, "serving": serving, **extra}))
-    return vocab.run(settings, load_sides(settings), {})
+    return vocab.run(settings, load_sides(settings), Options())
 
 
 def by_code(result: CheckResult, code: str) -> list[Finding]:
@@ -319,7 +321,7 @@ def test_full_comparison_of_two_130k_vocabularies_takes_seconds(tmp_path: Path) 
     settings = load_config(write_config(tmp_path, {"training": tekken, "serving": tekken}))
     sides = load_sides(settings)
     start = time.perf_counter()
-    result = vocab.run(settings, sides, {})
+    result = vocab.run(settings, sides, Options())
     elapsed = time.perf_counter() - start
     assert result.findings == [] and result.summary["ids_compared"] == 130072
     assert result.summary["special_tokens_compared"] == 1000 and result.summary["round_trip_ids"] == 130072

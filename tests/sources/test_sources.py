@@ -18,7 +18,8 @@ from tests.conftest import (
 )
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
-from tokaudit.sources import SOURCES, load_side
+from tokaudit.sources.registry import SOURCES
+from tokaudit.sources.sides import load_side
 
 CL100K_PATTERN = json.loads((Path(__file__).parent / "cl100k_pattern.json").read_text())
 

@@ -21,7 +21,7 @@ def escape_property(text: str) -> str:
 
 def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool | None = None) -> None:
     for f in report.sorted_findings():
-        where = f" [{f.sample}]" if f.sample else ""
+        where = f" [{f.location}]" if f.location else ""
         context = f" at {f.detail['context']}" if "context" in f.detail else ""
         title = escape_property(f"{f.code} {f.category or ''}".strip())
         stream.write(f"::{LEVEL[f.severity.value]} title={title}::{escape_data(f.message + where + context)}\n")

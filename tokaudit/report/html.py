@@ -35,7 +35,7 @@ def _tokens(tokens: list[dict[str, Any]]) -> str:
 def _finding(f: Finding) -> str:
     parts = [
         f'<div class="f {f.severity.value}"><span class="code">{escape(f.code)}</span> '
-        f"{escape(f.category or '')} <b>{escape(f.sample or '')}</b><div>{escape(f.message)}</div>"
+        f"{escape(f.category or '')} <b>{escape(f.location or '')}</b><div>{escape(f.message)}</div>"
     ]
     d = f.detail
     if "context" in d:

@@ -34,7 +34,7 @@ def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool |
             suite,
             "testcase",
             classname=f"tokaudit.{report.command}.{f.code}",
-            name=f"{f.code} {f.sample or ''}".strip(),
+            name=f"{f.code} {f.location or ''}".strip(),
         )
         tag = "skipped" if f.severity is Severity.INFO else "failure"
         body = f"{f.message}\n" + (f"context: {f.detail['context']}\n" if "context" in f.detail else "")

@@ -33,7 +33,7 @@ def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool |
         out += ["| | code | category | where | message |", "| --- | --- | --- | --- | --- |"]
         for f in findings[:max_shown]:
             out.append(
-                f"| {ICON[f.severity.value]} | `{f.code}` | {_cell(f.category or '')} | {_cell(f.sample or '')} "
+                f"| {ICON[f.severity.value]} | `{f.code}` | {_cell(f.category or '')} | {_cell(f.location or '')} "
                 f"| {_cell(f.message)} |"
             )
         if len(findings) > max_shown:

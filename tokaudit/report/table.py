@@ -92,7 +92,7 @@ def _finding_panel(f: Finding) -> Panel:
     title = Text.assemble(
         (f.code, STYLE[f.severity.value]),
         f" {f.category or ''}",
-        (f"  {f.sample}" if f.sample else "", "bold"),
+        (f"  {f.location}" if f.location else "", "bold"),
     )
     return Panel(Group(*parts), title=title, title_align="left", border_style=STYLE[f.severity.value])
 

@@ -272,3 +272,18 @@ class Tokenizer(ABC):
         else:
             ids = self._parse_split(text, bare=True)
         return self.wrap(list(ids), *self.bos_eos_defaults()) if add_special else list(ids)
+
+
+@dataclass
+class Sides:
+    """Both sides' tokenizers, loaded."""
+
+    training: Tokenizer
+    serving: Tokenizer
+
+    def items(self) -> list[tuple[str, Tokenizer]]:
+        return [("training", self.training), ("serving", self.serving)]
+
+    def specials(self) -> set[str]:
+        """Every special or added token string of either side (the built-in corpus types each one)."""
+        return set(self.training.specials()) | set(self.serving.specials())

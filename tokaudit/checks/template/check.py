@@ -11,17 +11,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 from tokaudit.chat import MISTRAL, Rendered, RenderError, load_template
-from tokaudit.checks import template_findings as tf
-from tokaudit.checks.base import CheckResult, Sides
-from tokaudit.checks.template_evidence import ids_detail, short, text_detail
-from tokaudit.checks.template_probes import ChatSide, contents, double_bos, injection, prompt_prefix, refused, texts
+from tokaudit.checks.base import CheckResult
+from tokaudit.checks.template import findings as tf
+from tokaudit.checks.template.evidence import ids_detail, short, text_detail
+from tokaudit.checks.template.probes import ChatSide, contents, double_bos, injection, prompt_prefix, refused, texts
 from tokaudit.config import Settings
 from tokaudit.conversations import Conversation, Message, builtin_conversations, read_conversations
 from tokaudit.errors import InputError
 from tokaudit.findings import Finding, Skipped
+from tokaudit.options import Options
+from tokaudit.sources.base import Sides
 
 #: Control strings of the common chat formats, always tried inside message content.
 KNOWN_CONTROLS = ("[INST]", "[/INST]", "</s>", "<|im_start|>", "<|im_end|>")
@@ -38,7 +39,7 @@ class _Tally:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-def run(settings: Settings, sides: Sides, options: dict[str, Any] | None = None) -> CheckResult:
+def run(settings: Settings, sides: Sides, options: Options) -> CheckResult:
     """Compare both sides' chat serialisation on every conversation. Nothing checked is an InputError."""
     cfg = settings.config_path
     prefix = f"{cfg}: " if cfg else ""

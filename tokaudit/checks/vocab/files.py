@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tokaudit.checks.vocab_view import View, show_role
+from tokaudit.checks.vocab.view import View, show_role
 from tokaudit.config import Settings
 from tokaudit.errors import InputError
 from tokaudit.findings import Finding, Severity, Skipped

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from tokaudit.chat import RenderError, Template, add_special_default, load_template, render
-from tokaudit.checks.base import CheckResult, Sides
-from tokaudit.checks.mask_compare import Outcome, compare, malformed
-from tokaudit.checks.mask_dataset import IGNORE, read_records
-from tokaudit.checks.mask_strategies import STRATEGIES, Pipeline, StrategyError
-from tokaudit.checks.mask_truth import (
+from tokaudit.checks.base import CheckResult
+from tokaudit.checks.mask.compare import Outcome, compare, malformed
+from tokaudit.checks.mask.dataset import IGNORE, read_records
+from tokaudit.checks.mask.strategies import STRATEGIES, Pipeline, StrategyError
+from tokaudit.checks.mask.truth import (
     DEFAULT_TRAIN_ON,
     PARTS,
     LayoutError,
@@ -32,6 +32,8 @@ from tokaudit.config import MaskSpec, Settings
 from tokaudit.conversations import builtin_conversations, read_conversations
 from tokaudit.errors import ConfigError, InputError
 from tokaudit.findings import Skipped
+from tokaudit.options import Options
+from tokaudit.sources.base import Sides
 
 GENERATION = re.compile(r"\{%-?\s*generation\s*-?%\}")
 
@@ -57,7 +59,7 @@ class GroundTruth:
         return ground_truth(layout, r.ids, offsets, self.train_on)
 
 
-def run(settings: Settings, sides: Sides, options: dict[str, Any] | None = None) -> CheckResult:
+def run(settings: Settings, sides: Sides, options: Options) -> CheckResult:
     """Check every conversation (or dataset record). Zero samples checked is an InputError."""
     cfg = settings.config_path
     spec = settings.mask

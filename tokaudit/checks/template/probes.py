@@ -8,8 +8,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from tokaudit.chat import MISTRAL, Rendered, RenderError, Template, render, surface_text
-from tokaudit.checks import template_findings as tf
-from tokaudit.checks.template_evidence import ids_detail, short, text_detail, tokens, window
+from tokaudit.checks.template import findings as tf
+from tokaudit.checks.template.evidence import ids_detail, short, text_detail, tokens, window
 from tokaudit.config import SideSpec
 from tokaudit.conversations import Conversation, Message
 from tokaudit.findings import Finding

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tokaudit.checks.vocab_view import View
+from tokaudit.checks.vocab.view import View
 from tokaudit.findings import Finding, Severity
 from tokaudit.sources.hf import HFTokenizer
 

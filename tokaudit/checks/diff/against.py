@@ -1,29 +1,21 @@
-"""`diff --against LOCK`: has tokenization moved since the snapshot? And `snapshot` itself."""
+"""`diff --against LOCK`: has tokenization moved since the snapshot?"""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from tokaudit.checks.base import CheckResult, Sides, header
-from tokaudit.checks.diff import collect_samples
-from tokaudit.checks.divergence import Side, explain
+from tokaudit.checks.base import CheckResult
+from tokaudit.checks.diff.divergence import Side, explain
 from tokaudit.config import Settings
+from tokaudit.corpus import collect_samples
 from tokaudit.errors import InputError
 from tokaudit.findings import Finding, Severity, Skipped
-from tokaudit.snapshot import build_lock, ids_hash, package_versions, read_lock, text_hash
+from tokaudit.options import Options
+from tokaudit.snapshot import ids_hash, package_versions, read_lock, text_hash
+from tokaudit.sources.base import Sides
 
 MOVED = "TA501"
 BACKEND_CHANGED = "TA502"
-
-
-def take_snapshot(settings: Settings, sides: Sides, builtin: bool) -> dict[str, Any]:
-    """Encode every sample with both sides and build the lock (see tokaudit.snapshot)."""
-    samples, _ = collect_samples(settings, sides, builtin)
-    texts = [s.text for s in samples]
-    encoded = {name: tok.encode_all(texts) for name, tok in sides.items()}
-    rows = [(s.where, s.text, {name: encoded[name][i] for name in encoded}) for i, s in enumerate(samples)]
-    return build_lock(header(settings, sides), rows)
 
 
 def _changed_versions(then: dict[str, str], now: dict[str, str]) -> str:
@@ -33,10 +25,11 @@ def _changed_versions(then: dict[str, str], now: dict[str, str]) -> str:
     return ", ".join(moved) if moved else "no library version changed"
 
 
-def run(settings: Settings, sides: Sides, options: dict[str, Any]) -> CheckResult:
+def run(settings: Settings, sides: Sides, options: Options) -> CheckResult:
     """Compare each side now with the same side in the lock."""
-    lock = read_lock(Path(options["against"]))
-    samples, skipped = collect_samples(settings, sides, options.get("builtin", settings.builtin_corpus))
+    assert options.against is not None
+    lock = read_lock(options.against)
+    samples, skipped = collect_samples(settings, sides.specials(), options.use_builtin(settings.builtin_corpus))
     result = CheckResult(skipped=list(skipped))
     then_env = lock.data.get("environment", {}).get("packages", {})
     now_env = package_versions()

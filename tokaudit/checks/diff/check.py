@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
-from tokaudit.checks.base import CheckResult, Sides
-from tokaudit.checks.divergence import CATEGORIES, Side, explain
+from tokaudit.checks.base import CheckResult
+from tokaudit.checks.diff.divergence import CATEGORIES, Side, explain
 from tokaudit.config import Settings
-from tokaudit.corpus import Sample, builtin_samples, read_entry
+from tokaudit.corpus import Sample, collect_samples
 from tokaudit.errors import InputError
 from tokaudit.findings import Finding, Severity, Skipped
+from tokaudit.options import Options
+from tokaudit.sources.base import Sides
 
 CODES = dict(zip(CATEGORIES, ("TA101", "TA102", "TA103", "TA104", "TA105", "TA106", "TA107", "TA108")))
 ENCODE_ERROR = "TA110"
@@ -38,35 +39,9 @@ CHUNK = 4096
 DiffResult = CheckResult
 
 
-def collect_samples(settings: Settings, sides: Sides, builtin: bool) -> tuple[list[Sample], list[Skipped]]:
-    samples: list[Sample] = []
-    skipped: list[Skipped] = []
-    for i, entry in enumerate(settings.corpus):
-        got, skip = read_entry(entry, i, settings.config_path)
-        samples += got
-        skipped += skip
-    if builtin:
-        specials = set(sides.training.specials()) | set(sides.serving.specials())
-        samples += builtin_samples(specials)
-    if not samples:
-        raise InputError(
-            f"{settings.config_path}: nothing to compare: no corpus is configured and the built-in "
-            "corpus is off (add `corpus:` or drop --no-builtin)"
-        )
-    return samples, skipped
-
-
-def run(settings: Settings, sides: Sides, options: dict[str, Any] | None = None) -> DiffResult:
-    """Compare both sides on every sample. Zero samples compared is an InputError.
-
-    options: `builtin` (bool) overrides the config's builtin_corpus.
-    """
-    if (options or {}).get("against"):
-        from tokaudit.checks import lock
-
-        return lock.run(settings, sides, options or {})
-    builtin = (options or {}).get("builtin", settings.builtin_corpus)
-    samples, skipped = collect_samples(settings, sides, builtin)
+def run(settings: Settings, sides: Sides, options: Options) -> DiffResult:
+    """Compare both sides on every sample. Zero samples compared is an InputError."""
+    samples, skipped = collect_samples(settings, sides.specials(), options.use_builtin(settings.builtin_corpus))
     result = DiffResult(skipped=list(skipped))
     compared = differing = tokens = affected = 0
     per_category: Counter[str] = Counter()

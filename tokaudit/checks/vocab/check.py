@@ -10,17 +10,19 @@ The parts, in the order they run (codes in docs/codes.md):
 
 from __future__ import annotations
 
-from typing import Any
-
-from tokaudit.checks import vocab_compare, vocab_files, vocab_specials
-from tokaudit.checks.base import CheckResult, Sides
-from tokaudit.checks.vocab_resolution import resolution
-from tokaudit.checks.vocab_view import ROLE_NAMES, View, read_view, show_role
+from tokaudit.checks.base import CheckResult
+from tokaudit.checks.vocab import compare as vocab_compare
+from tokaudit.checks.vocab import files as vocab_files
+from tokaudit.checks.vocab import specials as vocab_specials
+from tokaudit.checks.vocab.resolution import resolution
+from tokaudit.checks.vocab.view import ROLE_NAMES, View, read_view, show_role
 from tokaudit.config import Settings
 from tokaudit.errors import InputError
+from tokaudit.options import Options
+from tokaudit.sources.base import Sides
 
 
-def run(settings: Settings, sides: Sides, options: dict[str, Any] | None = None) -> CheckResult:
+def run(settings: Settings, sides: Sides, options: Options) -> CheckResult:
     """Compare both sides' vocabularies, special tokens and files. Raises InputError on unusable input."""
     result = CheckResult()
     rows = vocab_files.model_rows(settings)  # a bad config.json fails before any heavy work

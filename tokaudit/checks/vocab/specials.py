@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tokaudit.checks.vocab_view import ROLE_NAMES, View, id_ranges, show_role
+from tokaudit.checks.vocab.view import ROLE_NAMES, View, id_ranges, show_role
 from tokaudit.findings import Finding, Severity
 
 #: findings per code shown one by one; the rest are counted in one more finding

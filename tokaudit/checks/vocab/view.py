@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from tokaudit.checks.vocab_turn import end_of_turn
+from tokaudit.checks.vocab.turn import end_of_turn
 from tokaudit.findings import Skipped
 from tokaudit.sources.base import AddedEntry, RoleToken, Tokenizer
 from tokaudit.visible import visible

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tokaudit.chat import RenderError, Template, add_special_default, render
-from tokaudit.checks.mask_truth import Layout, LayoutError, Message, eot_strings, locate
+from tokaudit.checks.mask.truth import Layout, LayoutError, Message, eot_strings, locate
 from tokaudit.config import SideSpec
 from tokaudit.sources.base import Tokenizer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tokaudit.checks.template_evidence import window
+from tokaudit.checks.template.evidence import window
 from tokaudit.findings import Finding, Severity
 
 TEXT, TOKENS, TEXT_SAME_IDS = "TA301", "TA302", "TA303"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tokaudit.checks.mask_dataset import IGNORE
-from tokaudit.checks.mask_truth import Truth
+from tokaudit.checks.mask.dataset import IGNORE
+from tokaudit.checks.mask.truth import Truth
 from tokaudit.findings import Finding, Severity
 from tokaudit.sources.base import Tokenizer
 from tokaudit.visible import visible

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tokaudit.checks.vocab_view import View, id_ranges, show
+from tokaudit.checks.vocab.view import View, id_ranges, show
 from tokaudit.findings import Finding, Severity
 from tokaudit.visible import visible
 

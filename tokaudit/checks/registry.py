@@ -1,0 +1,54 @@
+"""The checks: command name -> the callable that runs it and the inputs it needs from a config.
+
+`tokaudit check` runs every check whose inputs the config has. A new check is a subpackage with a
+`run(settings, sides, options) -> CheckResult` and one entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tokaudit.checks.base import CheckResult
+from tokaudit.checks.diff import against
+from tokaudit.checks.diff import check as diff
+from tokaudit.checks.mask import check as mask
+from tokaudit.checks.template import check as template
+from tokaudit.checks.vocab import check as vocab
+from tokaudit.config import Settings
+from tokaudit.options import Options
+from tokaudit.sources.base import Sides
+
+Run = Callable[[Settings, Sides, Options], CheckResult]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check: how it runs, and whether a config gives it something to check."""
+
+    run: Run
+    has_inputs: Callable[[Settings], bool]
+    #: what the check reads, for `--help` and docs
+    needs: str
+
+
+def _has_chat(s: Settings) -> bool:
+    return s.conversations is not None or bool(s.training.chat_template or s.serving.chat_template)
+
+
+def _diff(settings: Settings, sides: Sides, options: Options) -> CheckResult:
+    # `--against LOCK` compares each side with its own past instead of with the other side
+    return (against.run if options.against else diff.run)(settings, sides, options)
+
+
+CHECKS: dict[str, Check] = {
+    "diff": Check(_diff, lambda s: True, "corpus: and/or the built-in corpus (or --against LOCK)"),
+    "vocab-check": Check(vocab.run, lambda s: True, "both sides' files; model.vocab_size / model.config"),
+    "template-check": Check(template.run, _has_chat, "conversations: and/or a side's chat_template"),
+    "mask-check": Check(mask.run, lambda s: s.mask is not None, "mask: (strategy, dataset)"),
+}
+
+
+def checks_for(settings: Settings) -> list[str]:
+    """The checks a config has inputs for (what `tokaudit check` runs), in registry order."""
+    return [name for name, c in CHECKS.items() if c.has_inputs(settings)]

@@ -1,0 +1,29 @@
+"""Loading both sides of an audit (the runner does this once; checks receive `base.Sides`)."""
+
+from __future__ import annotations
+
+from tokaudit.config import Settings, SideSpec
+from tokaudit.errors import SourceError
+from tokaudit.sources.base import Sides, Tokenizer
+from tokaudit.sources.registry import source_class
+
+SIDES = ("training", "serving")
+
+
+def load_side(spec: SideSpec) -> Tokenizer:
+    """Load one side's tokenizer with its own library (raises SourceError)."""
+    tok: Tokenizer = source_class(spec.source)(spec)
+    return tok
+
+
+def load_sides(settings: Settings) -> Sides:
+    """Load both tokenizers; a failure names the config file and the side's key."""
+    loaded = {}
+    for name in SIDES:
+        spec = getattr(settings, name)
+        try:
+            loaded[name] = load_side(spec)
+        except SourceError as exc:
+            prefix = f"{settings.config_path}: " if settings.config_path else ""
+            raise SourceError(f"{prefix}{name}: {exc}") from exc
+    return Sides(**loaded)
