@@ -55,3 +55,29 @@ def test_defaults_and_template_loading() -> None:
     assert add_special_default(spec.model_copy(update={"chat_add_special_tokens": False}), "training") is False
     template = load_template(load_side(spec), spec, "serving.chat_template")
     assert template.origin == JINJA and not template.supports_tools
+
+
+def test_one_template_resolution_each_caller_words_its_own_error(tmp_path: Path) -> None:
+    """template-/mask-check (load_template) and vocab-check (end_of_turn) read chat_template the same way, and
+    keep their own message and error class (both exit 2) for a file that cannot be read."""
+    from tokaudit.chat import TemplateReadError, choose_template
+    from tokaudit.checks.vocab.turn import end_of_turn
+    from tokaudit.errors import ConfigError, InputError
+
+    bad = tmp_path / "latin1.jinja"
+    bad.write_bytes(b"{{ '\xe9' }}")
+    spec = SideSpec(source="hf", path=str(MISTRAL_HF), chat_template=str(bad))
+    tok = load_side(spec)
+    with pytest.raises(TemplateReadError):
+        choose_template(tok, spec)
+    with pytest.raises(ConfigError, match=rf"^serving\.chat_template: cannot read {bad}: 'utf-8' codec"):
+        load_template(tok, spec, "serving.chat_template")
+    with pytest.raises(InputError, match=rf"^{bad}: cannot read the chat template \('utf-8' codec"):
+        end_of_turn(load_side(spec), {}, {})
+    assert choose_template(tok, spec.model_copy(update={"chat_template": JINJA})).named == {
+        "default": Path(JINJA).read_text(encoding="utf-8")
+    }
+    own = choose_template(tok, spec.model_copy(update={"chat_template": None}))
+    assert own.kind == "tokenizer" and not own.explicit and own.named == tok.chat_templates()
+    tekken = SideSpec(source="mistral-common", path=str(mistral_data("tekken_240911.json")))
+    assert choose_template(load_side(tekken), tekken).engine == "mistral-common"

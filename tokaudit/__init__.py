@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from tokaudit.version import __version__
 
 
 def audit(config: Any, command: str = "check", **options: Any) -> Any:

@@ -15,14 +15,21 @@ FORMAT = 1
 
 
 def fingerprint(f: Finding) -> str:
-    """Stable identity of a finding: its code, where, and what it says."""
-    raw = "\x1f".join((f.code, f.location or "", f.category or "", f.message))
+    """Stable identity of a finding. A grouped finding is its code and signature, so a baseline
+    written on a slice still holds on the whole corpus; any other is its code, where, and message."""
+    if f.signature is not None:
+        raw = "\x1f".join((f.code, f.category or "", f.signature))
+    else:
+        raw = "\x1f".join((f.code, f.location or "", f.category or "", f.message))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
 
 
 def write_baseline(report: Report, path: Path) -> int:
     entries = sorted(
-        ({"code": f.code, "sample": f.location, "fingerprint": fingerprint(f)} for f in report.findings),
+        (
+            {"code": f.code, "sample": f.location, "signature": f.signature, "fingerprint": fingerprint(f)}
+            for f in report.findings
+        ),
         key=lambda e: (e["code"], e["sample"] or "", e["fingerprint"]),
     )
     data = {"tokaudit_baseline": FORMAT, "command": report.command, "findings": entries}

@@ -25,6 +25,7 @@ from typing import Any
 from tokaudit.config import SideSpec
 from tokaudit.errors import ConfigError
 from tokaudit.sources.base import Tokenizer
+from tokaudit.sources.capabilities import ChatEncoder, Refused
 
 TOKENIZER = "tokenizer"
 MISTRAL = "mistral-common"
@@ -89,33 +90,70 @@ def _chat_utils() -> Any:
     return chat_template_utils
 
 
-def load_template(tok: Tokenizer, spec: SideSpec, key: str) -> Template:
-    """Resolve and compile a side's chat template. `key` prefixes errors (`cfg.yaml: training.chat_template`)."""
+class TemplateReadError(Exception):
+    """A `chat_template` file that cannot be read; each caller words it (`path`, and the OS's `reason`)."""
+
+    def __init__(self, path: str, reason: Exception) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
+
+
+@dataclass(frozen=True)
+class TemplateChoice:
+    """What a side's `chat_template` setting selects, read but not compiled."""
+
+    kind: str  # "file", "tokenizer" (the side's own) or "mistral-common"
+    explicit: bool  # set in the config, not defaulted
+    named: dict[str, str]  # Jinja text by name: a file is {"default": text}; {} for mistral-common or none shipped
+
+    @property
+    def engine(self) -> str:
+        return MISTRAL if self.kind == MISTRAL else "jinja"
+
+
+def choose_template(tok: Tokenizer, spec: SideSpec) -> TemplateChoice:
+    """The one reading of a side's `chat_template` (template-, mask- and vocab-check). Raises TemplateReadError
+    for a file it cannot read; a tokenizer that ships no template is `named == {}`, for the caller to judge."""
     value = spec.chat_template or TOKENIZER  # unset: the tokenizer's own, as a server uses by default
+    explicit = bool(spec.chat_template)
     if value == MISTRAL or (value == TOKENIZER and tok.source == MISTRAL):
-        if tok.source != MISTRAL:
-            raise ConfigError(f"{key}: `mistral-common` needs `source: mistral-common` on this side")
-        return Template(MISTRAL, origin="mistral-common encode_chat_completion")
+        return TemplateChoice(MISTRAL, explicit, {})
     if value == TOKENIZER:
-        named = tok.chat_templates()
-        origin = f"{spec.path} chat_template"
-        if not named:
-            how = "tokenizer" if spec.chat_template else "not set, and the tokenizer"
-            raise ConfigError(
-                f"{key}: {how} ({spec.path}) has no chat_template of its own; "
-                "set a Jinja file, `tokenizer` or `mistral-common`"
-            )
-        for name, src in named.items():
-            _compile(src, origin if len(named) == 1 else f"{origin} {name!r}", key)
-        if list(named) == ["default"]:
-            return Template("jinja", named["default"], origin)
-        return Template("jinja", "", origin, named)
+        return TemplateChoice(TOKENIZER, explicit, tok.chat_templates())
     try:
         source = Path(value).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{key}: cannot read {value}: {exc}") from exc
-    _compile(source, value, key)
-    return Template("jinja", source, value)
+        raise TemplateReadError(value, exc) from exc
+    return TemplateChoice("file", explicit, {"default": source})
+
+
+def load_template(tok: Tokenizer, spec: SideSpec, key: str) -> Template:
+    """Resolve and compile a side's chat template. `key` prefixes errors (`cfg.yaml: training.chat_template`)."""
+    try:
+        choice = choose_template(tok, spec)
+    except TemplateReadError as exc:
+        raise ConfigError(f"{key}: cannot read {exc.path}: {exc.reason}") from exc.reason
+    if choice.kind == MISTRAL:
+        if tok.source != MISTRAL:
+            raise ConfigError(f"{key}: `mistral-common` needs `source: mistral-common` on this side")
+        return Template(MISTRAL, origin="mistral-common encode_chat_completion")
+    named = choice.named
+    if choice.kind == "file":
+        value = str(spec.chat_template)
+        _compile(named["default"], value, key)
+        return Template("jinja", named["default"], value)
+    origin = f"{spec.path} chat_template"
+    if not named:
+        how = "tokenizer" if choice.explicit else "not set, and the tokenizer"
+        raise ConfigError(
+            f"{key}: {how} ({spec.path}) has no chat_template of its own; "
+            "set a Jinja file, `tokenizer` or `mistral-common`"
+        )
+    for name, src in named.items():
+        _compile(src, origin if len(named) == 1 else f"{origin} {name!r}", key)
+    if list(named) == ["default"]:
+        return Template("jinja", named["default"], origin)
+    return Template("jinja", "", origin, named)
 
 
 def _compile(source: str, origin: str, key: str) -> None:
@@ -143,7 +181,7 @@ def render(
     generation prompt: a conversation that ends with a user turn is already a prompt."""
     template = template or load_template(tok, spec, f"{side}.chat_template")
     if template.engine == MISTRAL:
-        ids = _mistral_ids(tok, messages, tools)
+        ids = _mistral_ids(tok, messages, tools, side)
         return Rendered(surface_text(tok, ids), ids, MISTRAL)
     text, spans = render_text(tok, template, messages, add_generation_prompt, tools)
     add_special = add_special_default(spec, side)
@@ -217,24 +255,12 @@ def _render_jinja(
     return [compiled.render(messages=chat, tools=tools, documents=None, add_generation_prompt=gen, **variables)], None
 
 
-_FINETUNING: dict[str, Any] = {}
-
-
-def _mistral_ids(tok: Tokenizer, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> list[int]:
-    from mistral_common.protocol.instruct.request import ChatCompletionRequest
-    from mistral_common.protocol.instruct.validator import ValidationMode
-    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
-
-    mt = tok.mt  # type: ignore[attr-defined]
-    if messages and messages[-1].get("role") == "assistant":
-        # A conversation that ends with the answer is training data: mistral-common's finetuning mode.
-        path = str(tok.spec.path)
-        if path not in _FINETUNING:
-            _FINETUNING[path] = MistralTokenizer.from_file(path, mode=ValidationMode.finetuning)  # type: ignore[arg-type]
-        mt = _FINETUNING[path]
+def _mistral_ids(
+    tok: Tokenizer, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, side: str
+) -> list[int]:
+    if not isinstance(tok, ChatEncoder):  # a template loaded for the other side
+        raise ConfigError(f"{side}.chat_template: `mistral-common` needs `source: mistral-common` on this side")
     try:
-        request = ChatCompletionRequest.from_openai(messages, tools=tools)
-        return list(mt.encode_chat_completion(request).tokens)
-    except Exception as exc:  # mistral-common's validation of roles, order, tool calls
-        msg = (str(exc).strip() or type(exc).__name__).splitlines()[0]
-        raise RenderError(f"{type(exc).__name__}: {msg}") from exc
+        return tok.encode_chat(messages, tools)
+    except Refused as exc:
+        raise RenderError(str(exc)) from exc

@@ -1,21 +1,21 @@
-"""The `tokaudit` command line. Typer only: parse flags, load the config, run, render, exit."""
+"""The `tokaudit` command line. Typer only: parse flags into a Request, run it, render, exit."""
 
 from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from tokaudit import __version__
 from tokaudit.errors import TokauditError
-
-if TYPE_CHECKING:
-    from tokaudit.options import Options
+from tokaudit.options import Options
+from tokaudit.version import __version__
 
 app = typer.Typer(
     name="tokaudit",
@@ -45,8 +45,16 @@ class FailOn(str, Enum):
     info = "info"
 
 
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 ConfigArg = Annotated[
-    Path, typer.Argument(help="YAML config naming the model, the training and serving sides.", show_default=False)
+    Path,
+    typer.Argument(
+        metavar="CONFIG", help="YAML config naming the model, the training and serving sides.", show_default=False
+    ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")]
@@ -58,12 +66,25 @@ BaselineOpt = Annotated[
 WriteBaselineOpt = Annotated[
     Path | None, typer.Option("--write-baseline", help="Record today's findings in FILE and exit 0.")
 ]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and third-party log output.")]
+NoBuiltinOpt = Annotated[bool, typer.Option("--no-builtin", help="Skip the built-in edge-case corpus.")]
+ExamplesOpt = Annotated[int, typer.Option("--examples", min=1, help="Example locations kept per distinct finding.")]
+WorkersOpt = Annotated[
+    int | None, typer.Option("--workers", "-j", min=1, help="Worker processes (default: one per CPU).")
+]
+EngineOpt = Annotated[
+    Engine, typer.Option("--engine", help="local: processes here; ray: a Ray Data job (RAY_ADDRESS for a cluster).")
+]
+SampleOpt = Annotated[
+    int | None, typer.Option("--sample", min=1, help="Check a reproducible random sample of N samples.")
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for --sample.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
 
 @dataclass
 class Common:
-    """Options every checking command takes."""
+    """How to render and judge a run (the request itself is built from the rest)."""
 
     fmt: Format = Format.table
     output: Path | None = None
@@ -72,7 +93,7 @@ class Common:
     baseline: Path | None = None
     write_baseline: Path | None = None
     debug: bool = False
-    options: Options | None = None
+    quiet: bool = False
 
 
 def _version(value: bool) -> None:
@@ -90,6 +111,11 @@ def _main(
     """tokaudit: training-serving tokenizer skew audit."""
 
 
+def _examples(*lines: str) -> str:
+    # "\b" keeps click from re-wrapping the paragraph, so no example breaks mid-command
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def write_text(text: str, output: Path | None, protect: Path) -> None:
     """The report to stdout, or to `output` (atomically; never over the config)."""
     if output is None:
@@ -101,25 +127,30 @@ def write_text(text: str, output: Path | None, protect: Path) -> None:
     typer.echo(f"wrote {output}", err=True)
 
 
-def guarded(debug: bool):  # type: ignore[no-untyped-def]
-    """Context: a TokauditError becomes one `error:` line on stderr and exit 2."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def _guard():  # type: ignore[no-untyped-def]
-        try:
-            yield
-        except TokauditError as exc:
-            if debug:
-                traceback.print_exc()
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-
-    return _guard()
+@contextmanager
+def guarded(debug: bool) -> Iterator[None]:
+    """A TokauditError becomes one `error:` line on stderr and exit 2."""
+    try:
+        yield
+    except TokauditError as exc:
+        if debug:
+            traceback.print_exc()
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
-def _run(command: str, config: Path, c: Common) -> None:
+def _progress(quiet: bool) -> object | None:
+    """A progress bar on stderr, only when stderr is a terminal and not --quiet."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tokaudit.report.progress import Bar
+
+    return Bar()
+
+
+def _run(command: str, config: Path, c: Common, options: Options) -> None:
     """Build the request, let the runner carry it out, render the report, map it to an exit code."""
+    import dataclasses
     import io
 
     from tokaudit.findings import Severity
@@ -128,7 +159,8 @@ def _run(command: str, config: Path, c: Common) -> None:
         from tokaudit.report import FORMATTERS
         from tokaudit.runner import Request, run
 
-        request = Request(command, config, c.options, baseline=c.baseline, write_baseline=c.write_baseline)
+        options = dataclasses.replace(options, debug=c.debug, progress=_progress(c.quiet))  # type: ignore[arg-type]
+        request = Request(command, config, options, baseline=c.baseline, write_baseline=c.write_baseline)
         outcome = run(request)
         for line in outcome.wrote:
             typer.echo(line, err=True)
@@ -142,42 +174,65 @@ def _run(command: str, config: Path, c: Common) -> None:
     raise typer.Exit(1 if outcome.report.failed(threshold) else 0)
 
 
-def _options(no_builtin: bool, against: Path | None) -> Options:
-    from tokaudit.options import Options
-
-    return Options(builtin=False if no_builtin else None, against=against)
+def _streaming(
+    no_builtin: bool,
+    against: Path | None,
+    examples: int,
+    workers: int | None,
+    engine: Engine,
+    sample: int | None,
+    seed: int,
+) -> Options:
+    return Options(
+        builtin=False if no_builtin else None,
+        against=against,
+        examples=examples,
+        workers=workers,
+        engine=engine.value,
+        sample=sample,
+        seed=seed,
+    )
 
 
 @app.command(
-    epilog="Examples:\n\n  tokaudit diff configs/mistral-7b.yaml\n\n"
-    "  tokaudit diff configs/cl100k.yaml --format json -o diff.json\n\n"
-    "  tokaudit diff configs/mistral-7b.yaml --no-builtin --show 5\n\n"
-    "  tokaudit diff configs/mistral-7b.yaml --against tokaudit.lock.json"
+    epilog=_examples(
+        "tokaudit diff configs/mistral-7b.yaml",
+        "tokaudit diff configs/cl100k.yaml --format json -o diff.json",
+        "tokaudit diff configs/mistral-7b.yaml --no-builtin --workers 8 --examples 3",
+        "tokaudit diff configs/mistral-7b.yaml --sample 10000 --seed 1",
+        "RAY_ADDRESS=ray://head:10001 tokaudit diff configs/mistral-7b.yaml --engine ray",
+        "tokaudit diff configs/mistral-7b.yaml --against tokaudit.lock.json",
+    )
 )
 def diff(
     config: ConfigArg,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
-    no_builtin: Annotated[bool, typer.Option("--no-builtin", help="Skip the built-in edge-case corpus.")] = False,
+    no_builtin: NoBuiltinOpt = False,
     against: Annotated[
         Path | None, typer.Option("--against", help="Compare with a lock file from `tokaudit snapshot`.")
     ] = None,
+    examples: ExamplesOpt = 5,
+    workers: WorkersOpt = None,
+    engine: EngineOpt = Engine.local,
+    sample: SampleOpt = None,
+    seed: SeedOpt = 0,
     show: ShowOpt = 20,
     fail_on: FailOnOpt = None,
     baseline: BaselineOpt = None,
     write_baseline: WriteBaselineOpt = None,
+    quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Encode every corpus sample with both sides and explain each divergence.
+    """Encode every corpus sample with both sides; report each distinct divergence once.
 
-    Each differing sample gets a finding with the first divergence (character offset, the text
-    around it with whitespace made visible, both sides' tokens), a root-cause category and a hint.
+    Differing samples are grouped by the shape of their first divergence: each finding has the
+    exact count of samples, the first few locations, and the evidence of its first example (the
+    text around it with whitespace made visible, both sides' tokens), a root-cause category and
+    a hint. Corpora stream in shards through --workers processes (or Ray), in bounded memory.
     """
-    _run(
-        "diff",
-        config,
-        Common(fmt, output, show, fail_on, baseline, write_baseline, debug, _options(no_builtin, against)),
-    )
+    options = _streaming(no_builtin, against, examples, workers, engine, sample, seed)
+    _run("diff", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug, quiet), options)
 
 
 def _plain_command(name: str, summary: str, examples: list[str]) -> None:
@@ -193,11 +248,10 @@ def _plain_command(name: str, summary: str, examples: list[str]) -> None:
         write_baseline: WriteBaselineOpt = None,
         debug: DebugOpt = False,
     ) -> None:
-        _run(name, config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug))
+        _run(name, config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug), Options())
 
     command.__doc__ = summary
-    epilog = "Examples:\n\n" + "\n\n".join(f"  {e}" for e in examples)
-    app.command(name, epilog=epilog)(command)
+    app.command(name, epilog=_examples(*examples))(command)
 
 
 _plain_command(
@@ -218,39 +272,48 @@ _plain_command(
 
 
 @app.command(
-    epilog="Examples:\n\n  tokaudit check configs/mistral-7b.yaml --format junit -o tokaudit.xml\n\n"
-    "  tokaudit check configs/mistral-7b.yaml --baseline tokaudit.baseline.json"
+    epilog=_examples(
+        "tokaudit check configs/mistral-7b.yaml --format junit -o tokaudit.xml",
+        "tokaudit check configs/mistral-7b.yaml --baseline tokaudit.baseline.json",
+        "tokaudit check configs/mistral-7b.yaml --sample 20000 --seed 7 --format markdown",
+    )
 )
 def check(
     config: ConfigArg,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
-    no_builtin: Annotated[bool, typer.Option("--no-builtin", help="Skip the built-in edge-case corpus.")] = False,
+    no_builtin: NoBuiltinOpt = False,
     against: Annotated[
         Path | None, typer.Option("--against", help="Diff against a lock file instead of side vs side.")
     ] = None,
+    examples: ExamplesOpt = 5,
+    workers: WorkersOpt = None,
+    engine: EngineOpt = Engine.local,
+    sample: SampleOpt = None,
+    seed: SeedOpt = 0,
     show: ShowOpt = 20,
     fail_on: FailOnOpt = None,
     baseline: BaselineOpt = None,
     write_baseline: WriteBaselineOpt = None,
+    quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Run every check the config has inputs for; one report, one exit code (the CI gate)."""
-    _run(
-        "check",
-        config,
-        Common(fmt, output, show, fail_on, baseline, write_baseline, debug, _options(no_builtin, against)),
-    )
+    options = _streaming(no_builtin, against, examples, workers, engine, sample, seed)
+    _run("check", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug, quiet), options)
 
 
 @app.command(
-    epilog="Examples:\n\n  tokaudit snapshot configs/mistral-7b.yaml -o tokaudit.lock.json\n\n"
-    "  pip install -U transformers && tokaudit diff configs/mistral-7b.yaml --against tokaudit.lock.json"
+    epilog=_examples(
+        "tokaudit snapshot configs/mistral-7b.yaml -o tokaudit.lock.json",
+        "pip install -U transformers",
+        "tokaudit diff configs/mistral-7b.yaml --against tokaudit.lock.json",
+    )
 )
 def snapshot(
     config: ConfigArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="Lock file to write.")] = Path("tokaudit.lock.json"),
-    no_builtin: Annotated[bool, typer.Option("--no-builtin", help="Skip the built-in edge-case corpus.")] = False,
+    no_builtin: NoBuiltinOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Record both sides' token ids for every sample, with library versions and backends.
@@ -261,7 +324,7 @@ def snapshot(
     with guarded(debug):
         from tokaudit.runner import SNAPSHOT, Request, run
 
-        outcome = run(Request(SNAPSHOT, config, _options(no_builtin, None), lock=output))
+        outcome = run(Request(SNAPSHOT, config, Options(builtin=False if no_builtin else None), lock=output))
         for line in outcome.wrote:
             typer.echo(line, err=True)
 

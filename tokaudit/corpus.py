@@ -1,24 +1,15 @@
-"""Corpus readers (.txt, .jsonl) and the built-in edge-case corpus that runs with every diff."""
+"""Corpus entries (read through tokaudit.readers) and the built-in edge-case corpus that runs with every diff."""
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from tokaudit.config import CorpusEntry, Settings
 from tokaudit.errors import InputError
 from tokaudit.findings import Skipped
-
-
-@dataclass(frozen=True)
-class Sample:
-    """A text to encode and where it came from (file:line or builtin:<case>)."""
-
-    text: str
-    where: str
+from tokaudit.readers import Sample, texts
 
 
 def collect_samples(settings: Settings, specials: Iterable[str], builtin: bool) -> tuple[list[Sample], list[Skipped]]:
@@ -41,62 +32,23 @@ def collect_samples(settings: Settings, specials: Iterable[str], builtin: bool) 
 
 
 def read_entry(entry: CorpusEntry, index: int, cfg: Path | None) -> tuple[list[Sample], list[Skipped]]:
-    """Read one corpus entry. An entry that yields no samples at all is an InputError."""
-    path = Path(entry.path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{_key(cfg, index)}: cannot read {path}: {exc.strerror}") from exc
-    jsonl = path.suffix.lower() in (".jsonl", ".ndjson")
-    if jsonl and not entry.field:
-        raise InputError(f"{_key(cfg, index)}.field: a .jsonl corpus needs `field` (the text key)")
+    """Read one corpus entry whole (small inputs: snapshots, tests). No samples at all is an InputError."""
     samples: list[Sample] = []
     skipped: list[Skipped] = []
-    lines = raw.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    for n, line in enumerate(lines, start=1):
-        if entry.limit is not None and len(samples) >= entry.limit:
-            break
-        where = f"{path.name}:{n}"
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            skipped.append(Skipped(where, f"invalid UTF-8 at byte {exc.start}"))
-            continue
-        if not text.strip() and jsonl:
-            continue
-        if jsonl:
-            got = _field(text, entry.field or "", where, skipped)
-            if got is not None:
-                samples.append(Sample(got, where))
-        elif text:
-            samples.append(Sample(text, where))
+    for item in texts(Path(entry.path), entry.field, entry_key(cfg, index), entry.limit):
+        (samples if isinstance(item, Sample) else skipped).append(item)  # type: ignore[arg-type]
     if not samples:
-        why = f"; {len(skipped)} line(s) skipped, first: {skipped[0].where}: {skipped[0].reason}" if skipped else ""
-        raise InputError(f"{_key(cfg, index)}: {path} yielded no samples{why}")
+        raise InputError(no_samples(cfg, index, Path(entry.path), len(skipped), skipped[:1]))
     return samples, skipped
 
 
-def _field(line: str, field: str, where: str, skipped: list[Skipped]) -> str | None:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        skipped.append(Skipped(where, f"not JSON: {exc.msg}"))
-        return None
-    if not isinstance(record, dict) or field not in record:
-        skipped.append(Skipped(where, f"no field {field!r}"))
-        return None
-    value = record[field]
-    if not isinstance(value, str):
-        skipped.append(Skipped(where, f"field {field!r} is {type(value).__name__}, not a string"))
-        return None
-    return value
+def no_samples(cfg: Path | None, index: int, path: Path, skipped: int, first: list[Skipped]) -> str:
+    """The one line for a corpus entry that gave nothing to compare."""
+    why = f"; {skipped} line(s) skipped, first: {first[0].where}: {first[0].reason}" if first else ""
+    return f"{entry_key(cfg, index)}: {path} yielded no samples{why}"
 
 
-def _key(cfg: Path | None, index: int) -> str:
+def entry_key(cfg: Path | None, index: int) -> str:
     return f"{cfg}: corpus[{index}]" if cfg else f"corpus[{index}]"
 
 

@@ -4,7 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypedDict
+
+
+class TokenView(TypedDict):
+    """One token as evidence: its id, the library's piece, and the text it stands for (whitespace visible)."""
+
+    id: int
+    piece: str
+    text: str
+
+
+class _SideTokens(TypedDict):
+    tokens: list[TokenView]
+    length: int
+
+
+class SideTokens(_SideTokens, total=False):
+    """The tokens one side shows around where the sides part (`detail["training"]`, `detail["serving"]`).
+
+    `tokens` starts two tokens before the first differing one, whose index in the whole sequence is
+    `detail["token_index"]`; `length` is the side's whole length. diff also says whether the side
+    added BOS / EOS.
+    """
+
+    bos: bool
+    eos: bool
+
+
+#: the detail keys that hold a side's token evidence, in the order formatters show them
+TOKEN_SIDES = ("training", "serving")
 
 
 class Severity(str, Enum):
@@ -33,6 +62,12 @@ class Finding:
     detail: dict[str, Any] = field(default_factory=dict)
     #: what a finding that is not about a sample is about: a token, a side, a file, a config key
     where: str | None = None
+    #: how many samples show this same problem (a finding is one distinct divergence, not one sample)
+    count: int = 1
+    #: the first few of those samples' locations, in input order (`sample` is the first)
+    samples: tuple[str, ...] = ()
+    #: the shape of the problem, stable across samples and corpus sizes (what baselines record)
+    signature: str | None = None
 
     @property
     def location(self) -> str | None:
@@ -47,9 +82,19 @@ class Finding:
             "message": self.message,
             "sample": self.sample,
             "where": self.where,
+            "count": self.count,
+            "samples": list(self.samples) if self.samples else ([self.sample] if self.sample else []),
+            "signature": self.signature,
             "hint": self.hint,
             "detail": self.detail,
         }
+
+
+def token_evidence(finding: Finding) -> dict[str, SideTokens] | None:
+    """Each side's aligned tokens, as the checks put them in `detail`; None if the finding has none."""
+    d = finding.detail
+    sides = {s: d[s] for s in TOKEN_SIDES if isinstance(d.get(s), dict) and isinstance(d[s].get("tokens"), list)}
+    return sides or None
 
 
 @dataclass(frozen=True)

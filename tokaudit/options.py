@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
+
+
+class Progress(Protocol):
+    """Where a long run reports how far it is (the CLI draws a bar on stderr; the API passes none)."""
+
+    def start(self, total: int, unit: str) -> None: ...
+
+    def advance(self, amount: int) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -14,6 +25,18 @@ class Options:
     builtin: bool | None = None
     #: diff against this lock file (from `tokaudit snapshot`) instead of side against side
     against: Path | None = None
+    #: example locations kept per distinct finding (`--examples`)
+    examples: int = 5
+    #: worker processes (`--workers`); None means one per CPU
+    workers: int | None = None
+    #: "local" (processes on this machine) or "ray" (a Ray Data job)
+    engine: str = "local"
+    #: check a reproducible random sample of this many samples (`--sample N --seed S`)
+    sample: int | None = None
+    seed: int = 0
+    #: show third-party log output (`--debug`)
+    debug: bool = False
+    progress: Progress | None = None
 
     def use_builtin(self, configured: bool) -> bool:
         return configured if self.builtin is None else self.builtin

@@ -6,23 +6,28 @@ The CLI and `tokaudit.audit` build a Request; `run` carries it out and returns a
 
 from __future__ import annotations
 
+import functools
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tokaudit import __version__
 from tokaudit.baseline import apply_baseline, read_baseline, write_baseline
-from tokaudit.checks.registry import CHECKS, checks_for
+from tokaudit.checks.base import CheckResult
+from tokaudit.checks.registry import CHECKS, Stream, checks_for
 from tokaudit.checks.revisions import config_findings
 from tokaudit.config import Settings, load_config
 from tokaudit.corpus import collect_samples
+from tokaudit.engine import default_workers, run_scans
+from tokaudit.errors import InputError
 from tokaudit.findings import Finding, Report, Skipped
 from tokaudit.options import Options
 from tokaudit.output import write_file
+from tokaudit.shards import SHARD_BYTES, Shard, draw, plan
 from tokaudit.snapshot import build_lock, dump_lock
 from tokaudit.sources.base import Sides
 from tokaudit.sources.sides import load_sides
+from tokaudit.version import __version__
 
 #: what `Request.command` may be besides a CHECKS name
 ALL = "check"
@@ -78,7 +83,11 @@ def run_checks(settings: Settings, sides: Sides, command: str, options: Options)
     skipped: list[Skipped] = []
     summaries: dict[str, Any] = {}
     for name in names:
-        result = CHECKS[name].run(settings, sides, options)
+        check = CHECKS[name]
+        if check.stream is not None and options.against is None:
+            result = _streamed(check.stream, settings, sides, options)
+        else:
+            result = check.run(settings, sides, options)
         findings += result.findings
         skipped += result.skipped
         summaries[name] = result.summary
@@ -92,6 +101,46 @@ def run_checks(settings: Settings, sides: Sides, command: str, options: Options)
         skipped=tuple(skipped),
         ignored=len(findings) - len(kept),
     )
+
+
+def _streamed(stream: Stream, settings: Settings, sides: Sides, options: Options) -> CheckResult:
+    """Shard the corpus, scan the shards (here, in worker processes or on Ray), merge, finish."""
+    shards = list(plan(settings, sides.specials(), options.use_builtin(settings.builtin_corpus)))
+    if not shards:
+        raise InputError(
+            f"{settings.config_path}: nothing to compare: no corpus is configured and the built-in "
+            "corpus is off (add `corpus:` or drop --no-builtin)"
+        )
+    if options.sample is not None:
+        shards = list(draw(shards, options.sample, options.seed))
+    workers = _workers(options.workers, shards)
+    progress = options.progress
+    if progress is not None:
+        progress.start(sum(s.size for s in shards), "B" if any(s.path for s in shards) else "samples")
+    try:
+        tally = run_scans(
+            settings,
+            sides,
+            shards,
+            functools.partial(stream.scan, keep=options.examples),
+            stream.tally(options),
+            workers=workers,
+            engine=options.engine,
+            progress=(lambda shard: progress.advance(shard.size)) if progress is not None else None,
+            debug=options.debug,
+        )
+    finally:
+        if progress is not None:
+            progress.stop()
+    return stream.finish(settings, tally)
+
+
+def _workers(asked: int | None, shards: list[Shard]) -> int:
+    # A worker process costs a second or two to start (it loads both tokenizers): by default, use
+    # them only when there is more than one shard's worth of input. Never more workers than shards.
+    if asked is None:
+        asked = default_workers() if sum(s.size for s in shards if s.path) > SHARD_BYTES else 1
+    return max(1, min(asked, len(shards)))
 
 
 def header(settings: Settings, sides: Sides) -> dict[str, Any]:

@@ -20,8 +20,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from tokaudit import __version__
 from tokaudit.errors import InputError
+from tokaudit.version import __version__
 
 LOCK_FORMAT = 1
 PACKAGES = ("transformers", "tokenizers", "sentencepiece", "tiktoken", "mistral_common", "jinja2")

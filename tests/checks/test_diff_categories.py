@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import CL100K_HF, MINILM, MISTRAL_HF, MISTRAL_SP, side
-from tokaudit.checks.diff import check as diff
 from tokaudit.config import settings_from_dict
 from tokaudit.errors import InputError
 from tokaudit.options import Options
+from tokaudit.runner import run_checks
 from tokaudit.sources.sides import load_sides
 
 
@@ -24,7 +24,7 @@ def run_diff(tmp_path: Path, training: dict, serving: dict, lines: list[str], bu
         {"training": training, "serving": serving, "corpus": [str(corpus)], "builtin_corpus": builtin},
         tmp_path / "cfg.yaml",
     )
-    return diff.run(settings, load_sides(settings), Options())
+    return run_checks(settings, load_sides(settings), "diff", Options())
 
 
 def variant(tmp_path: Path, src: Path, name: str, edit) -> Path:  # type: ignore[no-untyped-def]
@@ -159,7 +159,7 @@ def test_both_sides_refusing_alike_is_skipped_not_a_finding(tmp_path: Path) -> N
         side("tokenizers", CL100K_HF / "tokenizer.json", special_text="raise"),
         ["ok", "x <|endoftext|>"],
     )
-    assert r.findings == []
+    assert list(r.findings) == []
     assert [s.where for s in r.skipped] == ["corpus.txt:2"]
 
 

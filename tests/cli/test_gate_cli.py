@@ -87,13 +87,18 @@ def test_baseline_passes_with_recorded_findings_and_fails_on_a_new_one(tmp_path:
     baseline = tmp_path / "baseline.json"
     assert invoke("diff", config, "--write-baseline", baseline).exit_code == 0
     assert invoke("diff", config, "--baseline", baseline).exit_code == 0
-    # A new divergence: one more corpus line that tokenizes differently.
+    # More samples of a kind of divergence the baseline knows: still passes (baselines hold signatures).
+    same = tmp_path / "same.txt"
+    same.write_text(" another leading-space sample\n")
+    config2 = _mistral(cfg, corpus=[str(CORPUS_TXT), str(same)])
+    assert invoke("diff", config2, "--baseline", baseline).exit_code == 0
+    # A new kind of divergence: a space run after punctuation, which the corpus does not have.
     extra = tmp_path / "extra.txt"
-    extra.write_text(" a brand new leading-space sample\n")
-    config2 = _mistral(cfg, corpus=[str(CORPUS_TXT), str(extra)])
-    result = invoke("diff", config2, "--baseline", baseline, "--format", "json")
+    extra.write_text("(  x  )\n")
+    config3 = _mistral(cfg, corpus=[str(CORPUS_TXT), str(extra)], builtin_corpus=False)
+    result = invoke("diff", config3, "--baseline", baseline, "--format", "json")
     assert result.exit_code == 1
-    assert [f["sample"] for f in json.loads(result.stdout)["findings"]] == ["extra.txt:1"]
+    assert [f["samples"] for f in json.loads(result.stdout)["findings"]] == [["extra.txt:1"]]
 
 
 def test_unreadable_baseline_is_exit_2(tmp_path: Path, cfg) -> None:

@@ -24,7 +24,8 @@ def codes(report: dict) -> list[str]:
 def test_cl100k_endoftext_id_mismatch_is_a_special_token_error() -> None:
     code, report = vocab_json(ROOT / "configs" / "cl100k.yaml")
     assert code == 1
-    [eot] = [f for f in report["findings"] if f["sample"] == "<|endoftext|>"]
+    [eot] = [f for f in report["findings"] if f["where"] == "<|endoftext|>"]
+    assert eot["sample"] is None
     assert eot["code"] == "TA204" and eot["category"] == "special-token" and eot["severity"] == "error"
     assert eot["message"] == "'<|endoftext|>' is id 100257 on training and id 100256 on serving"
     assert {"TA208", "TA215", "TA202"} <= set(codes(report))

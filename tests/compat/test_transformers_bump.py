@@ -57,3 +57,4 @@ def test_snapshot_under_4x_checked_under_5x_reports_moved_samples(tmp_path: Path
     assert "transformers 4." in message and "→ 5." in message
     backend = [f for f in report["findings"] if f["code"] == "TA502"]
     assert backend and "LlamaTokenizerFast" in backend[0]["message"]
+    assert backend[0]["where"] in ("training", "serving") and backend[0]["sample"] is None

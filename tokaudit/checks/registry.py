@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from tokaudit.checks.base import CheckResult
 from tokaudit.checks.diff import against
@@ -23,6 +24,16 @@ Run = Callable[[Settings, Sides, Options], CheckResult]
 
 
 @dataclass(frozen=True)
+class Stream:
+    """A check that streams the corpus: `scan(sides, shard, keep=K)` per shard in the workers, a
+    `tally(options)` to merge the shards' tallies into, and `finish(settings, tally)` for the result."""
+
+    scan: Callable[..., Any]
+    tally: Callable[[Options], Any]
+    finish: Callable[[Settings, Any], CheckResult]
+
+
+@dataclass(frozen=True)
 class Check:
     """One check: how it runs, and whether a config gives it something to check."""
 
@@ -30,19 +41,22 @@ class Check:
     has_inputs: Callable[[Settings], bool]
     #: what the check reads, for `--help` and docs
     needs: str
+    #: when set, the runner streams the corpus through it (`run` then serves only `--against`)
+    stream: Stream | None = None
 
 
 def _has_chat(s: Settings) -> bool:
     return s.conversations is not None or bool(s.training.chat_template or s.serving.chat_template)
 
 
-def _diff(settings: Settings, sides: Sides, options: Options) -> CheckResult:
-    # `--against LOCK` compares each side with its own past instead of with the other side
-    return (against.run if options.against else diff.run)(settings, sides, options)
-
-
 CHECKS: dict[str, Check] = {
-    "diff": Check(_diff, lambda s: True, "corpus: and/or the built-in corpus (or --against LOCK)"),
+    # `--against LOCK` compares each side with its own past instead of with the other side
+    "diff": Check(
+        against.run,
+        lambda s: True,
+        "corpus: and/or the built-in corpus (or --against LOCK)",
+        Stream(diff.scan, diff.tally, diff.finish),
+    ),
     "vocab-check": Check(vocab.run, lambda s: True, "both sides' files; model.vocab_size / model.config"),
     "template-check": Check(template.run, _has_chat, "conversations: and/or a side's chat_template"),
     "mask-check": Check(mask.run, lambda s: s.mask is not None, "mask: (strategy, dataset)"),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Any, TextIO
+from typing import TextIO
 
-from tokaudit.findings import Finding, Report
+from tokaudit.findings import Finding, Report, TokenView, token_evidence
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}
@@ -21,13 +21,12 @@ h1{font-size:1.4em} table.sum td{padding:2px 12px} .meta{color:#666;font-size:.9
 """
 
 
-def _tokens(tokens: list[dict[str, Any]]) -> str:
+def _tokens(tokens: list[TokenView]) -> str:
     spans = []
     for k, tok in enumerate(tokens):
-        shown = escape(tok.get("text") or tok.get("piece") or "∅")
+        shown = escape(tok["text"] or tok["piece"] or "∅")
         spans.append(
-            f'<span class="tok t{k % 2}" title="{escape(str(tok.get("piece", "")))}">{shown}'
-            f"<small>{tok.get('id')}</small></span>"
+            f'<span class="tok t{k % 2}" title="{escape(tok["piece"])}">{shown}<small>{tok["id"]}</small></span>'
         )
     return "".join(spans)
 
@@ -40,11 +39,11 @@ def _finding(f: Finding) -> str:
     d = f.detail
     if "context" in d:
         parts.append(f'<div>at char {d.get("offset")}: <span class="ctx">{escape(d["context"])}</span></div>')
-    sides = [s for s in ("training", "serving") if isinstance(d.get(s), dict) and "tokens" in d[s]]
+    sides = token_evidence(f)
     if sides:
         parts.append('<div class="sides">')
-        for s in sides:
-            parts.append(f'<div class="name">{s}</div><div>{_tokens(d[s]["tokens"])}</div>')
+        for s, side in sides.items():
+            parts.append(f'<div class="name">{s}</div><div>{_tokens(side["tokens"])}</div>')
         parts.append("</div>")
     if f.hint:
         parts.append(f'<div class="hint">hint: {escape(f.hint)}</div>')

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from tokaudit import __version__
 from tokaudit.findings import Report
+from tokaudit.version import __version__
 
 SCHEMA_VERSION = 1
 

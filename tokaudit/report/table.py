@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from tokaudit.findings import Finding, Report
+from tokaudit.findings import Finding, Report, SideTokens, token_evidence
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 TOKEN_STYLES = ("black on bright_cyan", "black on bright_yellow")
@@ -33,18 +33,15 @@ def _header(report: Report) -> Table:
     return t
 
 
-def _tokens_table(detail: dict[str, Any]) -> Table | None:
-    sides = [k for k in ("training", "serving") if isinstance(detail.get(k), dict)]
-    if not sides:
-        return None
+def _tokens_table(sides: dict[str, SideTokens]) -> Table:
     t = Table(show_header=False, box=None, padding=(0, 1))
     t.add_column(style="bold")
-    width = max(len(detail[s]["tokens"]) for s in sides)
+    width = max(len(side["tokens"]) for side in sides.values())
     for _ in range(width):
         t.add_column(no_wrap=True)
-    for s in sides:
+    for s, side in sides.items():
         cells: list[Any] = [s]
-        for k, tok in enumerate(detail[s]["tokens"]):
+        for k, tok in enumerate(side["tokens"]):
             cells.append(
                 Text(f"{tok['text'] or tok['piece']}", style=TOKEN_STYLES[k % 2]) + Text(f"\n{tok['id']}", style="dim")
             )
@@ -82,9 +79,9 @@ def _finding_panel(f: Finding) -> Panel:
     d = f.detail
     if "context" in d:
         parts.append(Text.assemble(("at ", "dim"), f"char {d.get('offset')}: ", (d["context"], "italic")))
-    tokens = _tokens_table(d)
-    if tokens is not None:
-        parts.append(tokens)
+    sides = token_evidence(f)
+    if sides is not None:
+        parts.append(_tokens_table(sides))
     if isinstance(d.get("mask_view"), dict):
         parts.append(_mask_view(d["mask_view"]))
     if f.hint:

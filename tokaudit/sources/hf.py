@@ -11,6 +11,7 @@ from typing import Any
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
 from tokaudit.sources.base import ADDED_FLAGS, ROLES, AddedEntry, FileLimits, RoleToken, Tokenizer
+from tokaudit.sources.capabilities import Messages, Refused, Resolution
 from tokaudit.sources.pieces import (
     BYTE_PIECE,
     assemble_vocab,
@@ -118,6 +119,34 @@ class HFTokenizer(Tokenizer):
     def template_vars(self) -> dict[str, Any]:
         # What apply_chat_template passes to the template, in both transformers 4.x and 5.x.
         return dict(self.tok.special_tokens_map)
+
+    # -- capabilities (tokaudit.sources.capabilities) ----------------------------------------------
+    def assistant_mask(self, messages: Messages, chat_template: str) -> tuple[list[int], list[bool]]:
+        try:
+            out = self.tok.apply_chat_template(
+                messages,
+                chat_template=chat_template,
+                tokenize=True,
+                return_dict=True,
+                return_assistant_tokens_mask=True,
+            )
+        except Exception as exc:  # the template's refusal, raised by transformers
+            raise Refused(f"{type(exc).__name__}: {exc}") from exc
+        return [int(i) for i in out["input_ids"]], [bool(m) for m in out["assistant_masks"]]
+
+    def resolution(self) -> Resolution:
+        cls = type(self.tok).__name__
+        fast = bool(getattr(self.tok, "is_fast", False))
+        backend = "mistral-common" if cls.startswith("MistralCommon") else ("tokenizers (Rust)" if fast else "Python")
+        legacy = getattr(self.tok, "legacy", None)
+        return Resolution(
+            library=self.library,
+            version=str(self.tf.__version__),
+            cls=cls,
+            backend=backend,
+            fast=fast,
+            legacy=legacy if isinstance(legacy, bool) else None,
+        )
 
     # -- vocabulary ----------------------------------------------------------------------------
     @cached_property

@@ -8,8 +8,12 @@ from typing import Any
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
 from tokaudit.sources.base import AddedEntry, RoleToken, Tokenizer
+from tokaudit.sources.capabilities import Messages, Refused
 from tokaudit.sources.spm import sp_added_tokens, sp_roles, sp_surface, sp_vocab_bytes
 from tokaudit.sources.tiktoken_bpe import tiktoken_decode_each, tiktoken_vocab_bytes
+
+#: finetuning-mode MistralTokenizers by file, loaded once
+_FINETUNING: dict[str, Any] = {}
 
 
 class MistralCommonTokenizer(Tokenizer):
@@ -143,3 +147,27 @@ class MistralCommonTokenizer(Tokenizer):
         if self._sp is not None:
             return []
         return [(str(self.tk._model._pat_str), "tiktoken")]
+
+    # -- capabilities (tokaudit.sources.capabilities) ----------------------------------------------
+    def encode_chat(self, messages: Messages, tools: Messages | None = None) -> list[int]:
+        from mistral_common.protocol.instruct.request import ChatCompletionRequest
+
+        mt = self.mt
+        if messages and messages[-1].get("role") == "assistant":
+            mt = self._finetuning()
+        try:
+            request = ChatCompletionRequest.from_openai(messages, tools=tools)
+            return list(mt.encode_chat_completion(request).tokens)
+        except Exception as exc:  # mistral-common's validation of roles, order, tool calls
+            msg = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+            raise Refused(f"{type(exc).__name__}: {msg}") from exc
+
+    def _finetuning(self) -> Any:
+        # A conversation that ends with the answer is training data: mistral-common's finetuning mode.
+        from mistral_common.protocol.instruct.validator import ValidationMode
+        from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+
+        path = str(self.spec.path)
+        if path not in _FINETUNING:
+            _FINETUNING[path] = MistralTokenizer.from_file(path, mode=ValidationMode.finetuning)  # type: ignore[arg-type]
+        return _FINETUNING[path]

@@ -6,16 +6,14 @@ from typing import Any
 
 from tokaudit.checks.base import CheckResult
 from tokaudit.checks.diff.divergence import Side, explain
+from tokaudit.codes import finding
 from tokaudit.config import Settings
 from tokaudit.corpus import collect_samples
 from tokaudit.errors import InputError
-from tokaudit.findings import Finding, Severity, Skipped
+from tokaudit.findings import Finding, Skipped
 from tokaudit.options import Options
 from tokaudit.snapshot import ids_hash, package_versions, read_lock, text_hash
 from tokaudit.sources.base import Sides
-
-MOVED = "TA501"
-BACKEND_CHANGED = "TA502"
 
 
 def _changed_versions(then: dict[str, str], now: dict[str, str]) -> str:
@@ -47,15 +45,10 @@ def run(settings: Settings, sides: Sides, options: Options) -> CheckResult:
         then_side = lock.side(name)
         if then_side.get("backend") != tok.backend() or then_side.get("source") != tok.source:
             result.findings.append(
-                Finding(
-                    code=BACKEND_CHANGED,
-                    severity=Severity.WARNING,
-                    category="resolution",
-                    sample=name,
-                    message=(
-                        f"{name} resolved to {then_side.get('backend')} at snapshot time and to {tok.backend()} now"
-                    ),
-                    hint="AutoTokenizer picked another class: check the transformers version and tokenizer_config.json",
+                finding(
+                    "TA502",
+                    f"{name} resolved to {then_side.get('backend')} at snapshot time and to {tok.backend()} now",
+                    where=name,
                     detail={"then": then_side, "now": tok.describe()},
                 )
             )
@@ -96,13 +89,10 @@ def _moved(name, tok, text, where, then, now, versions, then_env, now_env) -> Fi
     else:
         why = "one of the two runs refused the sample" + (f" ({now})" if isinstance(now, str) else "")
         category = "unknown"
-    return Finding(
-        code=MOVED,
-        severity=Severity.ERROR,
-        category=category,
+    return finding(
+        "TA501",
+        f"{name} tokens moved since the snapshot ({versions}); {why}",
         sample=where,
-        message=f"{name} tokens moved since the snapshot ({versions}); {why}",
-        hint="the upgrade changes tokenization of these samples: retrain, pin the old version, or re-snapshot "
-        "after review",
+        category=category,
         detail=detail,
     )

@@ -10,8 +10,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from tokaudit.checks.evidence import decode, first_diff, show_bytes, token, visible, window
+from tokaudit.findings import SideTokens
 from tokaudit.sources.base import Tokenizer
-from tokaudit.visible import visible
 
 CATEGORIES = (
     "special-token",
@@ -67,13 +68,10 @@ class Side:
         names = self.tok.special_names()
         return Counter(names[i] for i in self.core if i in names and names[i] in self.text_in)
 
-    def token(self, i: int) -> dict[str, Any]:
-        tid = self.core[i]
-        return {"id": tid, "piece": self.tok.piece(tid), "text": visible(_decode(self.surfaces[i]))}
-
-
-def _decode(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="backslashreplace")
+    def tokens(self, lo: int, hi: int) -> SideTokens:
+        """Core tokens lo..hi as evidence, with whether BOS / EOS were added and the whole length."""
+        shown = [token(self.tok, self.core[k], self.surfaces[k]) for k in range(lo, min(hi, len(self.core)))]
+        return SideTokens(tokens=shown, bos=self.has_bos, eos=self.has_eos, length=len(self.ids))
 
 
 def _normalized(side: Side, text: str) -> str | None:
@@ -100,9 +98,7 @@ class Divergence:
 def _window(a: list[int], b: list[int]) -> tuple[int, int, int]:
     """First differing index, and the end of the differing stretch on each side."""
     n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
+    i = first_diff(a, b)
     j = 0
     while j < n - i and a[len(a) - 1 - j] == b[len(b) - 1 - j]:
         j += 1
@@ -126,7 +122,7 @@ def _region(a: Side, b: Side, i: int, end_a: int, end_b: int) -> tuple[int, int]
 
 
 def _offset(text: str, side: Side, i: int) -> int:
-    prefix = _decode(b"".join(side.surfaces[:i]))
+    prefix = decode(b"".join(side.surfaces[:i]))
     # SentencePiece-style tokenizers prepend a space the text does not have.
     if prefix.startswith(" ") and not text.startswith(" "):
         prefix = prefix[1:]
@@ -140,29 +136,20 @@ def explain(text: str, a: Side, b: Side) -> Divergence:
     affected = max(end_a - i, end_b - i, 1)
     end_a, end_b = _region(a, b, i, end_a, end_b)
     category, message = _categorize(text, a, b, i, end_a, end_b)
-    lo, hi = max(0, i - 2), 10
+    # each side's tokens: from two before the first difference through one past the differing stretch, at most 10
+    lo = max(0, i - 2)
     detail = {
         "offset": offset,
-        "context": visible(text[max(0, offset - 24) : offset]) + "▶" + visible(text[offset : offset + 24]),
+        "context": window(text, offset, marks=False),
         "token_index": i,
-        a.name: {
-            "tokens": [a.token(k) for k in range(lo, min(len(a.core), max(end_a, i + 1) + 1))][:hi],
-            "bos": a.has_bos,
-            "eos": a.has_eos,
-            "length": len(a.ids),
-        },
-        b.name: {
-            "tokens": [b.token(k) for k in range(lo, min(len(b.core), max(end_b, i + 1) + 1))][:hi],
-            "bos": b.has_bos,
-            "eos": b.has_eos,
-            "length": len(b.ids),
-        },
+        a.name: a.tokens(lo, min(max(end_a, i + 1) + 1, lo + 10)),
+        b.name: b.tokens(lo, min(max(end_b, i + 1) + 1, lo + 10)),
     }
     return Divergence(category, message, offset, detail, affected)
 
 
 def _pieces(side: Side, lo: int, hi: int) -> str:
-    return "[" + ", ".join(visible(_decode(s)) for s in side.surfaces[lo:hi][:6]) + "]"
+    return "[" + ", ".join(show_bytes(s) for s in side.surfaces[lo:hi][:6]) + "]"
 
 
 def _categorize(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int) -> tuple[str, str]:
@@ -194,9 +181,7 @@ def _categorize(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int) -> 
         )
     if a.surfaces == b.surfaces:
         k = next(k for k in range(len(a.core)) if a.core[k] != b.core[k])
-        return "id-mapping", (
-            f"{_decode(a.surfaces[k])!r} is id {a.core[k]} on {a.name} and id {b.core[k]} on {b.name}"
-        )
+        return "id-mapping", f"{decode(a.surfaces[k])!r} is id {a.core[k]} on {a.name} and id {b.core[k]} on {b.name}"
     fallback_a = any(a.tok.is_fallback(t) for t in a.core[i:end_a])
     fallback_b = any(b.tok.is_fallback(t) for t in b.core[i:end_b])
     where = f"at character {_offset(text, a, i)}"

@@ -34,6 +34,7 @@ from tokaudit.errors import ConfigError, InputError
 from tokaudit.findings import Skipped
 from tokaudit.options import Options
 from tokaudit.sources.base import Sides
+from tokaudit.sources.capabilities import AssistantMasker
 
 GENERATION = re.compile(r"\{%-?\s*generation\s*-?%\}")
 
@@ -191,7 +192,7 @@ def _check_strategy(
 
 def _check_generation_inputs(settings: Settings, sides: Sides, template: Template) -> None:
     cfg = settings.config_path
-    if not hasattr(getattr(sides.training, "tok", None), "apply_chat_template"):
+    if not isinstance(sides.training, AssistantMasker):
         raise ConfigError(
             f"{cfg}: training.source: strategy `generation` runs transformers' apply_chat_template("
             f"return_assistant_tokens_mask=True), which needs `source: hf` (got {settings.training.source})"

@@ -5,24 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tokaudit.checks.evidence import aligned_tokens, piece_token, visible, window
 from tokaudit.checks.mask.dataset import IGNORE
 from tokaudit.checks.mask.truth import Truth
-from tokaudit.findings import Finding, Severity
+from tokaudit.codes import code_for, finding
+from tokaudit.findings import Finding
 from tokaudit.sources.base import Tokenizer
-from tokaudit.visible import visible
 
-CODES = {
-    "mask-trained-wrongly": "TA401",
-    "mask-masked-wrongly": "TA402",
-    "sample-lost": "TA403",
-    "truncation": "TA404",
-    "boundary-merge": "TA405",
-    "tokenization-skew": "TA406",
-    "malformed": "TA407",
-    "label-value": "TA408",
-}
-SEVERITY = {"truncation": Severity.WARNING, "boundary-merge": Severity.WARNING}
-HINTS = {
+#: the hint of TA401-TA403, which depends on how the pipeline built its labels, not on the code
+STRATEGY_HINTS = {
     "fastchat": "FastChat's `- 2` (and `- 1` for non-legacy tokenizers) is right only when the reply's first token "
     "absorbs the space after the separator: take labels from the fast tokenizer's offsets, or from `{% generation %}` "
     "with return_assistant_tokens_mask",
@@ -51,26 +42,12 @@ class Outcome:
     truncated: bool = False
 
 
-def _finding(category: str, message: str, where: str, hint: str, detail: dict[str, Any]) -> Finding:
-    return Finding(
-        code=CODES[category],
-        severity=SEVERITY.get(category, Severity.ERROR),
-        message=message,
-        sample=where,
-        category=category,
-        hint=hint,
-        detail=detail,
-    )
+def _finding(category: str, message: str, where: str, detail: dict[str, Any], hint: str | None = None) -> Finding:
+    return finding(code_for(category, "TA4"), message, sample=where, category=category, hint=hint, detail=detail)
 
 
 def malformed(where: str, problem: str) -> Finding:
-    return _finding(
-        "malformed",
-        f"{problem}: the record was not checked",
-        where,
-        "every record needs integer `input_ids` and `labels` of the same length and the `messages` they came from",
-        {"problem": problem},
-    )
+    return _finding("malformed", f"{problem}: the record was not checked", where, {"problem": problem})
 
 
 def compare(
@@ -103,7 +80,7 @@ def compare(
         base["label_values_wrong"] = len(values)
     out.wrong = len(trained_wrong) + len(masked_wrong)
     out.misaligned = bool(out.wrong)
-    hint = HINTS[strategy]
+    hint = STRATEGY_HINTS[strategy]
     if not any(labels) and any(truth.labels):
         out.lost = True
         warned = (note or {}).get("fastchat", {}).get("warning")
@@ -115,8 +92,8 @@ def compare(
                 f"every label is masked although the assistant writes {total} token(s) here: the sample is dropped "
                 f"from training{why}",
                 where,
-                hint,
                 {**base, "assistant_tokens": total, **_view(truth, serving, labels, n, masked_wrong[:1] or [0])},
+                hint,
             )
         )
     else:
@@ -133,13 +110,13 @@ def compare(
                         f"{visible(truth.token_text(k, serving))!r} after "
                         f"{_before(truth, k)!r}: the label mask is misaligned",
                         where,
-                        hint,
                         {
                             **base,
                             "tokens_wrong": wrong[:50],
                             "count": len(wrong),
                             **_view(truth, serving, labels, n, wrong),
                         },
+                        hint,
                     )
                 )
     if values and not out.misaligned:
@@ -151,7 +128,6 @@ def compare(
                 f"{raw_labels[k] if raw_labels else '?'}, input id {ids[k]}): the labels are pre-shifted or "
                 "come from another tokenization",
                 where,
-                "a causal LM shifts labels itself: labels[i] must be input_ids[i] or -100",
                 {**base, "tokens_wrong": values[:50], "count": len(values)},
             )
         )
@@ -165,8 +141,6 @@ def compare(
                 f"token {k} {visible(truth.token_text(k, serving))!r} straddles the edge of an assistant span "
                 f"({len(truth.merges)} such token(s)): it holds template text and reply text, so no label is exact",
                 where,
-                "the template glues the reply to non-space text; a separator the tokenizer cannot merge across "
-                "(a newline, a control token) makes the boundary exact",
                 {**base, "tokens": truth.merges, **_view(truth, serving, labels, n, truth.merges)},
             )
         )
@@ -197,7 +171,7 @@ def _view(truth: Truth, tok: Tokenizer, labels: list[bool], n: int, marked: list
     return {
         "token_index": first,
         "offset": start,
-        "context": visible(text[max(0, start - 24) : start]) + "▶" + visible(text[start : start + 24]),
+        "context": window(text, start, marks=False),
         "mask_view": {"first": first, "tokens": tokens},
     }
 
@@ -215,8 +189,6 @@ def _truncation(where: str, truth: Truth, n: int, base: dict[str, Any]) -> list[
             "truncation",
             f"the sample stops at token {n} of {len(truth.ids)} and " + "; ".join(parts),
             where,
-            "raise max_length, or drop / split over-long conversations instead of cutting a reply: a reply without "
-            "its end-of-turn teaches the model not to stop",
             {
                 **base,
                 "length": n,
@@ -229,13 +201,10 @@ def _truncation(where: str, truth: Truth, n: int, base: dict[str, Any]) -> list[
 
 
 def _skew(where: str, truth: Truth, ids: list[int], serving: Tokenizer, pipeline: Tokenizer, strategy: str) -> Finding:
-    i = next((k for k in range(min(len(ids), len(truth.ids))) if ids[k] != truth.ids[k]), min(len(ids), len(truth.ids)))
+    aligned = aligned_tokens((("training", pipeline, ids), ("serving", serving, truth.ids)), view=piece_token)
+    i = aligned["token_index"]
     lo = max(0, i - 2)
-
-    def tokens(tok: Tokenizer, seq: list[int]) -> list[dict[str, Any]]:
-        return [{"id": t, "piece": tok.piece(t), "text": visible(tok.piece(t))} for t in seq[lo : i + 6]]
-
-    mine, theirs = tokens(pipeline, ids), tokens(serving, truth.ids)
+    mine, theirs = aligned["training"]["tokens"], aligned["serving"]["tokens"]
     at = ", ".join(t["piece"] for t in mine[i - lo : i - lo + 3]) or "(end)"
     want = ", ".join(t["piece"] for t in theirs[i - lo : i - lo + 3]) or "(end)"
     who = "the record" if strategy == "dataset" else f"the {strategy} pipeline"
@@ -249,12 +218,5 @@ def _skew(where: str, truth: Truth, ids: list[int], serving: Tokenizer, pipeline
         f"{who}'s input_ids differ from the serving tokenization at token {i} ([{at}] vs [{want}]{why}): "
         "tokenization skew, so the labels were not compared",
         where,
-        "not a mask error: the ids were made with another tokenizer, template or add_special_tokens than serving "
-        "uses; run `tokaudit diff` / `template-check`, or retokenize with the serving tokenizer",
-        {
-            "strategy": strategy,
-            "token_index": i,
-            "training": {"tokens": mine, "length": len(ids)},
-            "serving": {"tokens": theirs, "length": len(truth.ids)},
-        },
+        {"strategy": strategy, **aligned},
     )

@@ -17,6 +17,7 @@ from tokaudit.chat import RenderError, Template, add_special_default, render
 from tokaudit.checks.mask.truth import Layout, LayoutError, Message, eot_strings, locate
 from tokaudit.config import SideSpec
 from tokaudit.sources.base import Tokenizer
+from tokaudit.sources.capabilities import AssistantMasker, Refused, ResolutionReporter
 
 
 class StrategyError(Exception):
@@ -65,7 +66,7 @@ class Pipeline:
     @cached_property
     def legacy(self) -> bool:
         """`tokenizer.legacy` as FastChat reads it; from tokenizer_config.json where the library has no attribute."""
-        value = getattr(getattr(self.tok, "tok", None), "legacy", None)
+        value = self.tok.resolution().legacy if isinstance(self.tok, ResolutionReporter) else None
         if isinstance(value, bool):
             return value
         path = Path(self.spec.path or "")
@@ -179,18 +180,13 @@ def prefix(p: Pipeline, messages: list[Message]) -> Built:
 
 def generation(p: Pipeline, messages: list[Message]) -> Built:
     """transformers' apply_chat_template(return_assistant_tokens_mask=True) with `{% generation %}` markers."""
-    source = p.template.default_source
+    if not isinstance(p.tok, AssistantMasker):  # mask-check refuses the config before any conversation
+        raise StrategyError(f"generation: {p.tok.source} cannot return assistant masks")
     try:
-        out = p.tok.tok.apply_chat_template(  # type: ignore[attr-defined]
-            messages,
-            chat_template=source,
-            tokenize=True,
-            return_dict=True,
-            return_assistant_tokens_mask=True,
-        )
-    except Exception as exc:  # the template's refusal, raised by transformers
-        raise StrategyError(f"apply_chat_template: {type(exc).__name__}: {exc}") from exc
-    return Built([int(i) for i in out["input_ids"]], [bool(m) for m in out["assistant_masks"]])
+        ids, mask = p.tok.assistant_mask(messages, p.template.default_source)
+    except Refused as exc:  # the template's refusal, raised by the library
+        raise StrategyError(f"apply_chat_template: {exc}") from exc
+    return Built(ids, mask)
 
 
 STRATEGIES: dict[str, Callable[[Pipeline, list[Message]], Built]] = {

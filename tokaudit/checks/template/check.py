@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 
 from tokaudit.chat import MISTRAL, Rendered, RenderError, load_template
 from tokaudit.checks.base import CheckResult
+from tokaudit.checks.evidence import aligned_tokens
 from tokaudit.checks.template import findings as tf
-from tokaudit.checks.template.evidence import ids_detail, short, text_detail
+from tokaudit.checks.template.evidence import short, text_detail
 from tokaudit.checks.template.probes import ChatSide, contents, double_bos, injection, prompt_prefix, refused, texts
+from tokaudit.codes import finding
 from tokaudit.config import Settings
 from tokaudit.conversations import Conversation, Message, builtin_conversations, read_conversations
 from tokaudit.errors import InputError
@@ -184,9 +186,10 @@ def _rendering(
         "view": label,
         "text_from": "ids" if MISTRAL in (ra.engine, rb.engine) else "template",
         **text_detail((a.name, b.name), (ta, tb)),
-        **ids_detail(((a.name, a.tok, a.core(ra)), (b.name, b.tok, b.core(rb)))),
+        **aligned_tokens(((a.name, a.tok, a.core(ra)), (b.name, b.tok, b.core(rb)))),
         "renderings": {a.name: short(ta), b.name: short(tb)},
         "views_compared": compared,
         "views_differing": differing,
     }
-    return tf.finding(code, tf.rendering_message(code, label, detail, (ta, tb)), f"{conv.where} ({label})", detail)
+    message = tf.rendering_message(code, label, detail, (ta, tb))
+    return finding(code, message, sample=f"{conv.where} ({label})", detail=detail)

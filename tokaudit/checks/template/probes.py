@@ -8,8 +8,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from tokaudit.chat import MISTRAL, Rendered, RenderError, Template, render, surface_text
+from tokaudit.checks.evidence import aligned_tokens, side_tokens, window
 from tokaudit.checks.template import findings as tf
-from tokaudit.checks.template.evidence import ids_detail, short, text_detail, tokens, window
+from tokaudit.checks.template.evidence import short, text_detail
+from tokaudit.codes import finding
 from tokaudit.config import SideSpec
 from tokaudit.conversations import Conversation, Message
 from tokaudit.findings import Finding
@@ -74,9 +76,9 @@ def prompt_prefix(
             f"character {detail['offset']}: prompt {window(p_text, detail['offset'])!r} vs training "
             f"{window(c_text, detail['offset'])!r}"
         )
-        return tf.finding(tf.PROMPT_TEXT, msg, sample, detail)
+        return finding(tf.PROMPT_TEXT, msg, sample=sample, detail=detail)
     if c_ids[: len(p_ids)] != p_ids:
-        detail = ids_detail((("serving", b.tok, p_ids), ("training", a.tok, c_ids)))
+        detail = aligned_tokens((("serving", b.tok, p_ids), ("training", a.tok, c_ids)))
         i = detail["token_index"]
         k = len(p_text)
         msg = (
@@ -85,7 +87,7 @@ def prompt_prefix(
             "tokens the server never sends"
         )
         detail |= {"boundary": window(c_text, k), "prompt_length": len(p_ids)}
-        return tf.finding(tf.PROMPT_TOKENS, msg, sample, detail)
+        return finding(tf.PROMPT_TOKENS, msg, sample=sample, detail=detail)
     return None
 
 
@@ -120,14 +122,14 @@ def injection(
             f"{_listed(a, sorted(ia))} in message content {_become(ia)} on both sides: a user can close "
             "a turn from inside a message"
         )
-        return tf.finding(tf.INJECTION_BOTH, msg, conv.where, detail)
+        return finding(tf.INJECTION_BOTH, msg, sample=conv.where, detail=detail)
     ctl, txt = (a, b) if sum((ia - ib).values()) >= sum((ib - ia).values()) else (b, a)
     strings = sorted(injected[ctl.name] - injected[txt.name])
     msg = (
         f"{_listed(ctl, strings)} in message content {_become(strings)} on {ctl.name} but "
         f"{'stays' if len(strings) == 1 else 'stay'} text on {txt.name}: a user can close a turn from inside a message"
     )
-    return tf.finding(tf.INJECTION, msg, conv.where, detail)
+    return finding(tf.INJECTION, msg, sample=conv.where, detail=detail)
 
 
 def _become(strings: Counter[str] | list[str]) -> str:
@@ -147,7 +149,7 @@ def refused(conv: Conversation, side: ChatSide, other: ChatSide, error: str) -> 
         "template": side.template.origin,
         "roles": [m.get("role") for m in conv.messages],
     }
-    return tf.finding(tf.REFUSED, msg, conv.where, detail)
+    return finding(tf.REFUSED, msg, sample=conv.where, detail=detail)
 
 
 def double_bos(side: ChatSide, first: Rendered, samples: list[str]) -> Finding:
@@ -164,6 +166,6 @@ def double_bos(side: ChatSide, first: Rendered, samples: list[str]) -> Finding:
         "template": side.template.origin,
         "offset": 0,
         "context": window(first.text, 0),
-        side.name: {"tokens": tokens(side.tok, first.ids, 0), "length": len(first.ids)},
+        side.name: side_tokens(side.tok, first.ids, 0),
     }
-    return tf.finding(tf.DOUBLE_BOS, msg, samples[0], detail, side=side.name)
+    return finding(tf.DOUBLE_BOS, msg, sample=samples[0], fill={"side": side.name}, detail=detail)

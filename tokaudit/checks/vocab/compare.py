@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tokaudit.checks.vocab.view import View, id_ranges, show
-from tokaudit.findings import Finding, Severity
-from tokaudit.visible import visible
+from tokaudit.checks.evidence import show_bytes, visible
+from tokaudit.checks.vocab.view import View, id_ranges
+from tokaudit.codes import finding
+from tokaudit.findings import Finding
 
 SHOWN = 10
 
@@ -32,15 +33,11 @@ def size_findings(views: list[View], rows: int, where: str) -> list[Finding]:
         if v.size > rows:
             over = [i for i in range(rows, v.size) if v.surfaces[i] is not None]
             out.append(
-                Finding(
-                    code="TA201",
-                    severity=Severity.ERROR,
-                    category="vocab-size",
-                    message=f"{v.name} has {v.size} ids but the model has {rows} embedding rows ({where}): "
+                finding(
+                    "TA201",
+                    f"{v.name} has {v.size} ids but the model has {rows} embedding rows ({where}): "
                     f"{len(over)} ids ({id_ranges(over, 4)}) are out of range",
-                    sample=v.name,
-                    hint="an out-of-range id crashes the embedding lookup or reads another row: resize the "
-                    "model's embeddings, or use the tokenizer the model was trained with",
+                    where=v.name,
                     detail={
                         "side": v.name,
                         "tokenizer_ids": v.size,
@@ -55,15 +52,10 @@ def size_findings(views: list[View], rows: int, where: str) -> list[Finding]:
     for size in smaller:
         names = [v.name for v in views if v.size == size]
         out.append(
-            Finding(
-                code="TA202",
-                severity=Severity.INFO,
-                category="vocab-size",
-                message=f"the model has {rows - size} embedding rows beyond the {size} ids of "
-                f"{' and '.join(names)} ({where})",
-                sample=" and ".join(names),
-                hint="padding the embedding matrix to a multiple of 64 or 128 is normal; a larger gap can mean "
-                "the tokenizer lost tokens",
+            finding(
+                "TA202",
+                f"the model has {rows - size} embedding rows beyond the {size} ids of {' and '.join(names)} ({where})",
+                where=" and ".join(names),
                 detail={
                     "sides": names,
                     "tokenizer_ids": size,
@@ -101,18 +93,17 @@ def compare_vocab(a: View, b: View) -> tuple[list[Finding], VocabStats]:
     out = []
     if differ:
         out.append(
-            Finding(
-                code="TA211",
-                severity=Severity.ERROR,
-                category="vocab",
-                message=f"{len(differ)} ids stand for other bytes on {a.name} and {b.name} "
-                f"(first: id {differ[0]} is {show(_at(sa, differ[0]))!r} vs {show(_at(sb, differ[0]))!r})",
-                sample=f"id {differ[0]}",
-                hint="the vocabularies are numbered differently: the model would read other embeddings than it "
-                "was trained with; use the same vocabulary file on both sides",
+            finding(
+                "TA211",
+                f"{len(differ)} ids stand for other bytes on {a.name} and {b.name} "
+                f"(first: id {differ[0]} is {show_bytes(_at(sa, differ[0]))!r} vs {show_bytes(_at(sb, differ[0]))!r})",
+                where=f"id {differ[0]}",
                 detail={
                     "count": len(differ),
-                    "examples": [{"id": i, a.name: show(_at(sa, i)), b.name: show(_at(sb, i))} for i in differ[:SHOWN]],
+                    "examples": [
+                        {"id": i, a.name: show_bytes(_at(sa, i)), b.name: show_bytes(_at(sb, i))}
+                        for i in differ[:SHOWN]
+                    ],
                 },
             )
         )
@@ -120,19 +111,16 @@ def compare_vocab(a: View, b: View) -> tuple[list[Finding], VocabStats]:
         only = sorted(this.by_bytes.keys() - other.by_bytes.keys(), key=this.by_bytes.__getitem__)
         if only:
             out.append(
-                Finding(
-                    code="TA212",
-                    severity=Severity.ERROR,
-                    category="vocab",
-                    message=f"{len(only)} vocabulary pieces exist on {this.name} only (first: "
-                    f"{show(only[0])!r}, id {this.by_bytes[only[0]]})",
-                    sample=f"{this.name} only",
-                    hint=f"{other.name} must spell these with other tokens: the vocabularies are not the same; "
-                    "compare the files the two sides load",
+                finding(
+                    "TA212",
+                    f"{len(only)} vocabulary pieces exist on {this.name} only (first: "
+                    f"{show_bytes(only[0])!r}, id {this.by_bytes[only[0]]})",
+                    where=f"{this.name} only",
+                    fill={"other": other.name},
                     detail={
                         "side": this.name,
                         "count": len(only),
-                        "examples": [{"id": this.by_bytes[raw], "bytes": show(raw)} for raw in only[:SHOWN]],
+                        "examples": [{"id": this.by_bytes[raw], "bytes": show_bytes(raw)} for raw in only[:SHOWN]],
                     },
                 )
             )
@@ -151,18 +139,14 @@ def _shared(a: View, b: View) -> list[Finding]:
     shared.sort(key=lambda s: min(s[1] + s[2]))
     raw, ia, ib = shared[0]
     return [
-        Finding(
-            code="TA213",
-            severity=Severity.ERROR,
-            category="vocab",
-            message=f"{len(shared)} byte strings map to different sets of ids (first: {show(raw)!r} is ids {ia} "
+        finding(
+            "TA213",
+            f"{len(shared)} byte strings map to different sets of ids (first: {show_bytes(raw)!r} is ids {ia} "
             f"on {a.name} and {ib} on {b.name})",
-            sample=f"bytes {show(raw)!r}",
-            hint="two ids with the same bytes let the sides pick different ids for the same text: a conversion "
-            "merged or split tokens; rebuild it from the original vocabulary",
+            where=f"bytes {show_bytes(raw)!r}",
             detail={
                 "count": len(shared),
-                "examples": [{"bytes": show(r), a.name: x, b.name: y} for r, x, y in shared[:SHOWN]],
+                "examples": [{"bytes": show_bytes(r), a.name: x, b.name: y} for r, x, y in shared[:SHOWN]],
             },
         )
     ]
@@ -181,15 +165,11 @@ def round_trip(a: View, b: View, ids: list[int]) -> tuple[list[Finding], dict[st
         return [], stats
     i, x, y = differ[0]
     return [
-        Finding(
-            code="TA214",
-            severity=Severity.WARNING,
-            category="round-trip",
-            message=f"{len(differ)} ids decode to other text on {a.name} and {b.name} "
+        finding(
+            "TA214",
+            f"{len(differ)} ids decode to other text on {a.name} and {b.name} "
             f"(first: id {i} decodes to {visible(x)!r} vs {visible(y)!r})",
-            sample=f"id {i}",
-            hint="the decoders differ (byte fallback, prefix-space stripping, clean-up of spaces): serving's "
-            "text output will not read like the training text; compare the tokenizer.json decoders",
+            where=f"id {i}",
             detail={
                 "count": len(differ),
                 "examples": [{"id": j, a.name: visible(p), b.name: visible(q)} for j, p, q in differ[:SHOWN]],

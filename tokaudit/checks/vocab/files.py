@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from tokaudit.checks.vocab.view import View, show_role
+from tokaudit.codes import finding
 from tokaudit.config import Settings
 from tokaudit.errors import InputError
-from tokaudit.findings import Finding, Severity, Skipped
+from tokaudit.findings import Finding, Skipped
 from tokaudit.sources.base import FileLimits
 
 
@@ -72,17 +73,15 @@ def generation_config(training: View, serving: View) -> tuple[list[Finding], lis
         return [], [Skipped(str(path), f"the {source.name} chat template ends a turn with no special token")]
     if eot[1] in ids:
         return [], []
-    finding = Finding(
-        code="TA210",
-        severity=Severity.ERROR,
-        category="generation-config",
-        message=f"{path.name} stops on eos_token_id {raw} but the {source.name} chat template ends an "
+    made = finding(
+        "TA210",
+        f"{path.name} stops on eos_token_id {raw} but the {source.name} chat template ends an "
         f"assistant turn with {show_role(eot)}: generation will not stop where training taught the model to",
-        sample=str(path),
-        hint=f"add {eot[1]} to eos_token_id in generation_config.json (it may be a list)",
+        where=str(path),
+        fill={"id": str(eot[1])},
         detail={"file": str(path), "eos_token_id": raw, "end_of_turn": list(eot), "from": source.notes.get("eot")},
     )
-    return [finding], []
+    return [made], []
 
 
 # Constructs whose meaning differs between tiktoken's engine (fancy-regex) and the tokenizers
@@ -146,15 +145,11 @@ def regex_findings(views: list[View]) -> list[Finding]:
         if not used:
             continue
         out.append(
-            Finding(
-                code="TA215",
-                severity=Severity.WARNING,
-                category="regex",
-                message=f"the pre-tokenizer regex on {' and '.join(where)} uses {', '.join(used)}, which "
+            finding(
+                "TA215",
+                f"the pre-tokenizer regex on {' and '.join(where)} uses {', '.join(used)}, which "
                 f"{'mean' if len(used) > 1 else 'means'} something else in tiktoken and in tokenizers",
-                sample=", ".join(used),
-                hint="rewrite the construct so both engines agree (e.g. \\p{N}{1,3} instead of \\p{N}{1,3}+), "
-                "then re-run `tokaudit diff` on digits and line ends",
+                where=", ".join(used),
                 detail={"pattern": pattern, "sides": where, "constructs": {c: MEANINGS[c] for c in used}},
             )
         )
@@ -182,15 +177,11 @@ def truncation_findings(views: list[View]) -> list[Finding]:
         max_len = limits.model_max_length
         against = f"model_max_length is {max_len}" if max_len is not None else "tokenizer_config.json sets no limit"
         out.append(
-            Finding(
-                code="TA216",
-                severity=Severity.WARNING,
-                category="truncation",
-                message=f"{Path(file).name} stores {' and '.join(parts)} ({against}): the tokenizers library "
+            finding(
+                "TA216",
+                f"{Path(file).name} stores {' and '.join(parts)} ({against}): the tokenizers library "
                 f"applies it to every encode on {' and '.join(applying)}, transformers does not",
-                sample=file,
-                hint="remove the truncation/padding blocks from tokenizer.json (tokenizer.no_truncation(), "
-                "no_padding()) and truncate explicitly in the pipeline, with the same length on both sides",
+                where=file,
                 detail={
                     "file": file,
                     "truncation": limits.truncation,

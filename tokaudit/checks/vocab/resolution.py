@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from tokaudit.checks.vocab.view import View
-from tokaudit.findings import Finding, Severity
-from tokaudit.sources.hf import HFTokenizer
+from tokaudit.codes import finding
+from tokaudit.findings import Finding
+from tokaudit.sources.capabilities import Resolution, ResolutionReporter
 
 #: model types transformers hands to its mistral-common backend when mistral-common is installed
 MISTRAL_TYPES = frozenset(
@@ -50,22 +51,17 @@ def mistral_routing(version: str, folder: Path) -> tuple[bool, str, str]:
     return routed, "MistralCommonTokenizer", "LlamaTokenizerFast"
 
 
-def autotokenizer(view: View) -> tuple[dict[str, Any], list[Finding]]:
+def autotokenizer(view: View, resolved: Resolution) -> tuple[dict[str, Any], list[Finding]]:
     """What AutoTokenizer resolved for an hf / hf-slow side, and whether mistral-common decides it."""
-    tok = view.tok
-    assert isinstance(tok, HFTokenizer)
-    cls = type(tok.tok).__name__
-    fast = bool(getattr(tok.tok, "is_fast", False))
-    backend = "mistral-common" if cls.startswith("MistralCommon") else ("tokenizers (Rust)" if fast else "Python")
+    cls, backend, version = resolved.cls, resolved.backend, resolved.version
     installed = _mistral_common_installed()
-    version = str(tok.tf.__version__)
     facts: dict[str, Any] = {
         "class": cls,
         "backend": backend,
         "transformers": version,
         "mistral_common_installed": installed,
     }
-    folder = tok.files_dir()
+    folder = view.tok.files_dir()
     if folder is None:
         facts["with_mistral_common"] = "unknown: not a local folder"
         return facts, []
@@ -79,18 +75,14 @@ def autotokenizer(view: View) -> tuple[dict[str, Any], list[Finding]]:
     else:
         facts["with_mistral_common"] = "no change"
         return facts, []
-    finding = Finding(
-        code="TA217",
-        severity=Severity.INFO,
-        category="resolution",
-        message=f"AutoTokenizer on {view.name} resolves to {cls} ({backend}) under transformers {version}, and to "
+    made = finding(
+        "TA217",
+        f"AutoTokenizer on {view.name} resolves to {cls} ({backend}) under transformers {version}, and to "
         f"{other} {'without' if installed else 'with'} mistral-common installed",
-        sample=view.name,
-        hint="install the same packages (mistral-common included or not) in training and serving, or load "
-        "the tokenizer class explicitly",
+        where=view.name,
         detail={"side": view.name, "folder": str(folder), **facts},
     )
-    return facts, [finding]
+    return facts, [made]
 
 
 def vllm_auto(serving: View) -> tuple[str, list[Finding]]:
@@ -111,25 +103,24 @@ def vllm_auto(serving: View) -> tuple[str, list[Finding]]:
     )
     if serving.tok.source == "mistral-common":
         return statement, []
-    finding = Finding(
-        code="TA218",
-        severity=Severity.WARNING,
-        category="resolution",
-        message=f"vLLM's --tokenizer-mode auto would serve this model with mistral-common ({', '.join(files)} "
+    made = finding(
+        "TA218",
+        f"vLLM's --tokenizer-mode auto would serve this model with mistral-common ({', '.join(files)} "
         f"in the folder), not the {serving.tok.source} tokenizer audited as serving",
-        sample=str(folder),
-        hint="audit `source: mistral-common` as serving, or start vLLM with --tokenizer-mode hf",
+        where=str(folder),
         detail={"folder": str(folder), "files": files, "consolidated_safetensors": consolidated},
     )
-    return statement, [finding]
+    return statement, [made]
 
 
 def resolution(views: list[View]) -> tuple[dict[str, Any], list[Finding]]:
     summary: dict[str, Any] = {}
     out: list[Finding] = []
     for v in views:
-        if isinstance(v.tok, HFTokenizer):
-            facts, found = autotokenizer(v)
+        # the routing rules below are transformers' (AutoTokenizer's), by its version
+        resolved = v.tok.resolution() if isinstance(v.tok, ResolutionReporter) else None
+        if resolved is not None and resolved.library == "transformers":
+            facts, found = autotokenizer(v, resolved)
             summary[f"{v.name}_autotokenizer"] = (
                 f"{facts['class']} ({facts['backend']}), transformers {facts['transformers']}; "
                 f"mistral-common {'installed' if facts['mistral_common_installed'] else 'not installed'}: "

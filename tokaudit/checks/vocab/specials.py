@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from tokaudit.checks.vocab.view import ROLE_NAMES, View, id_ranges, show_role
-from tokaudit.findings import Finding, Severity
+from tokaudit.codes import finding
+from tokaudit.findings import Finding
 
 #: findings per code shown one by one; the rest are counted in one more finding
 EACH = 10
-
-
-def _finding(code: str, severity: Severity, message: str, hint: str, **kw: Any) -> Finding:
-    category = kw.pop("category", "special-token")
-    return Finding(code=code, severity=severity, category=category, message=message, hint=hint, **kw)
+#: the hint of the one finding that counts the rest
+MORE_HINT = "see detail.tokens for the first 50"
 
 
 def compare_roles(a: View, b: View) -> list[Finding]:
@@ -26,13 +24,10 @@ def compare_roles(a: View, b: View) -> list[Finding]:
         if ra == rb:
             continue
         out.append(
-            _finding(
+            finding(
                 "TA203",
-                Severity.ERROR,
                 f"{label} is {show_role(ra)} on {a.name} but {show_role(rb)} on {b.name}",
-                "both pipelines must agree on this token: fix the tokenizer_config.json / special_tokens_map.json "
-                "(or the chat template) of the side that is wrong",
-                sample=label,
+                where=label,
                 detail={
                     "role": role,
                     "tokens": {a.name: list(ra) if ra else None, b.name: list(rb) if rb else None},
@@ -63,58 +58,54 @@ def compare_added(a: View, b: View) -> tuple[list[Finding], list[tuple[str, int,
     out = []
     for content, ia, ib in moved[:EACH]:
         out.append(
-            _finding(
+            finding(
                 "TA204",
-                Severity.ERROR,
                 f"{content!r} is id {ia} on {a.name} and id {ib} on {b.name}",
-                "a special token's id moved (usually in a conversion): the model was trained on one id and is "
-                "served the other; regenerate the converted tokenizer or pin the ids",
-                sample=content,
+                where=content,
                 detail={"token": content, "ids": {a.name: ia, b.name: ib}},
             )
         )
     if len(moved) > EACH:
-        out.append(_more("TA204", f"{len(moved) - EACH} more special tokens have other ids", moved[EACH:], a, b))
+        out.append(
+            finding("TA204", f"{len(moved) - EACH} more special tokens have other ids", **_more(moved[EACH:], a, b))
+        )
     for content, has, tid in missing[:EACH]:
         other = b.name if has == a.name else a.name
         out.append(
-            _finding(
+            finding(
                 "TA205",
-                Severity.ERROR,
                 f"{content!r} is a special token on {has} (id {tid}) and not a token at all on {other}",
-                f"{other} tokenizes {content!r} as ordinary text: add the token there with the same id, or drop it",
-                sample=content,
+                where=content,
+                fill={"other": other, "token": repr(content)},
                 detail={"token": content, "present_on": has, "id": tid},
             )
         )
     if len(missing) > EACH:
         rest = [(c, t, -1) if h == a.name else (c, -1, t) for c, h, t in missing[EACH:]]
-        out.append(_more("TA205", f"{len(missing) - EACH} more special tokens exist on one side only", rest, a, b))
+        out.append(
+            finding("TA205", f"{len(missing) - EACH} more special tokens exist on one side only", **_more(rest, a, b))
+        )
     if len(flags) > EACH:
         rest = [f.detail["token"] for f in flags[EACH:]]
         flags[EACH:] = [
-            _finding(
+            finding(
                 "TA206",
-                Severity.ERROR,
                 f"{len(rest)} more added tokens have other flags on {a.name} and {b.name}",
-                "see detail.tokens for the first 50",
-                category="added-token",
-                sample=f"{len(rest)} more",
+                where=f"{len(rest)} more",
+                hint=MORE_HINT,
                 detail={"count": len(rest), "tokens": rest[:50]},
             )
         ]
     return out + flags, moved
 
 
-def _more(code: str, message: str, rest: list[tuple[str, int, int]], a: View, b: View) -> Finding:
-    return _finding(
-        code,
-        Severity.ERROR,
-        message,
-        "see detail.tokens for the first 50",
-        sample=f"{len(rest)} more",
-        detail={"count": len(rest), "tokens": [{"token": c, a.name: x, b.name: y} for c, x, y in rest[:50]]},
-    )
+def _more(rest: list[tuple[str, int, int]], a: View, b: View) -> dict[str, Any]:
+    """where, hint and detail of the one finding that counts the tokens past the first EACH."""
+    return {
+        "where": f"{len(rest)} more",
+        "hint": MORE_HINT,
+        "detail": {"count": len(rest), "tokens": [{"token": c, a.name: x, b.name: y} for c, x, y in rest[:50]]},
+    }
 
 
 def _flag_findings(content: str, tid: int, a: View, b: View) -> list[Finding]:
@@ -131,14 +122,10 @@ def _flag_findings(content: str, tid: int, a: View, b: View) -> list[Finding]:
         return []
     shown = ", ".join(f"{k} {x} vs {y}" for k, (x, y) in diffs.items())
     return [
-        _finding(
+        finding(
             "TA206",
-            Severity.ERROR,
             f"added token {content!r} (id {tid}) has other flags on {a.name} and {b.name}: {shown}",
-            "special decides whether skip_special_tokens drops it; lstrip/rstrip/single_word/normalized decide "
-            "what text matches it: copy the AddedToken settings from the side the model was trained with",
-            category="added-token",
-            sample=content,
+            where=content,
             detail={"token": content, "id": tid, "flags": {k: {a.name: x, b.name: y} for k, (x, y) in diffs.items()}},
         )
     ]
@@ -152,13 +139,10 @@ def shared_ids(views: list[View]) -> list[Finding]:
             if len(names) > 1:
                 shown = ", ".join(repr(n) for n in sorted(names))
                 out.append(
-                    _finding(
+                    finding(
                         "TA207",
-                        Severity.ERROR,
                         f"on {v.name}, the special tokens {shown} all have id {tid}",
-                        "a special string that is not in the vocabulary falls back to another token's id: add it "
-                        "as a token, or point the role at an existing token",
-                        sample=f"{v.name}: id {tid}",
+                        where=f"{v.name}: id {tid}",
                         detail={"side": v.name, "id": tid, "tokens": sorted(names)},
                     )
                 )
@@ -173,14 +157,11 @@ def holes(a: View, b: View, moved: list[tuple[str, int, int]]) -> list[Finding]:
     gap_side, gaps = (a, sorted(ha - hb)) if ha - hb else (b, sorted(hb - ha))
     example = ", ".join(f"{c!r} {x} → {y}" for c, x, y in moved[:3])
     return [
-        _finding(
+        finding(
             "TA208",
-            Severity.WARNING,
             f"{gap_side.name}'s id space has {len(gaps)} unused ids ({id_ranges(gaps)}) that the other side "
             f"does not keep, and the special tokens were renumbered around them ({example})",
-            "a conversion packed the specials after a vocabulary with holes: place each special at its original "
-            "id (tokenizer.json added_tokens) so both sides agree",
-            sample=f"{gap_side.name}: {len(gaps)} holes",
+            where=f"{gap_side.name}: {len(gaps)} holes",
             detail={"side": gap_side.name, "holes": gaps[:100], "hole_count": len(gaps), "moved": moved[:50]},
         )
     ]
@@ -194,14 +175,11 @@ def pad_is_eos(views: list[View]) -> list[Finding]:
     token = hits[0].roles["eos"]
     names = " and ".join(v.name for v in hits)
     return [
-        _finding(
+        finding(
             "TA209",
-            Severity.WARNING,
             f"pad is the eos token {show_role(token)} on {names}: a loss mask that drops padding drops every "
             "real EOS too, and the model may never learn to stop",
-            "give padding its own token (an unused or new one), or mask padding by attention_mask / position "
-            "rather than by token id",
-            sample=names,
+            where=names,
             detail={"sides": [v.name for v in hits], "token": list(token) if token else None},
         )
     ]

@@ -8,8 +8,8 @@ assistant's text is the end-of-turn token the model is trained to emit and servi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
+from tokaudit.chat import MISTRAL, TemplateReadError, choose_template
 from tokaudit.errors import InputError
 from tokaudit.sources.base import AddedEntry, RoleToken, Tokenizer
 
@@ -35,23 +35,22 @@ class EndOfTurn:
 
 
 def end_of_turn(tok: Tokenizer, roles: dict[str, RoleToken | None], added: dict[str, AddedEntry]) -> EndOfTurn:
-    choice = tok.spec.chat_template
-    if choice == "mistral-common" or (choice is None and tok.source == "mistral-common"):
+    try:
+        choice = choose_template(tok, tok.spec)
+    except TemplateReadError as exc:
+        raise InputError(f"{exc.path}: cannot read the chat template ({exc.reason})") from exc.reason
+    if choice.kind == MISTRAL:
         if "eos" not in roles:
             return EndOfTurn(False)
         return EndOfTurn(True, roles["eos"], "mistral-common ends every assistant message with EOS")
-    if choice not in (None, "tokenizer"):
-        try:
-            template: str | None = Path(choice).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{choice}: cannot read the chat template ({exc})") from exc
-        where = str(choice)
+    template = choice.named.get("default")
+    if choice.kind == "file":
+        where = str(tok.spec.chat_template)
     else:
-        template = tok.chat_template()
         where = "the tokenizer's chat_template"
         if template is None:
             reason = "chat_template: tokenizer, but the tokenizer files ship no chat template"
-            return EndOfTurn(False, skipped=reason if choice == "tokenizer" else None)
+            return EndOfTurn(False, skipped=reason if choice.explicit else None)
     try:
         text = render(tok, template or "", roles)
     except Exception as exc:  # the template's own raise_exception, or a Jinja error

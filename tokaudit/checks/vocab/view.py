@@ -13,7 +13,6 @@ from functools import cached_property
 from tokaudit.checks.vocab.turn import end_of_turn
 from tokaudit.findings import Skipped
 from tokaudit.sources.base import AddedEntry, RoleToken, Tokenizer
-from tokaudit.visible import visible
 
 ROLE_NAMES = {"bos": "bos", "eos": "eos", "pad": "pad", "unk": "unk", "eot": "end-of-turn token"}
 
@@ -107,13 +106,6 @@ def read_view(name: str, tok: Tokenizer, skipped: list[Skipped]) -> View:
         for cached in ("special_ids", "_index"):  # roles changed: drop what was derived from them
             view.__dict__.pop(cached, None)
     return view
-
-
-def show(raw: bytes | None) -> str:
-    """Bytes as a person reads them: text with whitespace made visible, other bytes as \\xNN."""
-    if raw is None:
-        return "(no token)"
-    return visible(raw.decode("utf-8", errors="backslashreplace"))
 
 
 def show_role(token: RoleToken | None) -> str:

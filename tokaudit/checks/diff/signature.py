@@ -1,0 +1,94 @@
+"""The signature of a divergence: what kind of disagreement it is, not which sample it is in.
+
+Two samples whose ids first differ in the same way are one problem: `␣␣ | ␣return` vs `␣␣␣ | return`
+and `␣␣␣␣ | ␣self` vs `␣␣␣␣␣ | self` both read `␣|␣a ≠ ␣|a`. The shape is taken over the token before
+and the token at the first differing id on each side, with letters, digits and punctuation reduced to
+a class and every run of one class to one symbol; control tokens keep their name (`⟨<s>⟩`), because
+which special is involved is the problem. Computing it costs a few dict lookups per differing sample;
+the expensive explanation (category, evidence) is paid once per new signature.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+from tokaudit.sources.base import Tokenizer
+
+WHITESPACE = {" ": "␣", "\t": "⇥", "\n": "↵", "\r": "␍"}
+START, END = "^", "∅"
+#: how far past the first differing token a control token on one side only still names the problem
+NEAR = 4
+
+
+def first_difference(a: list[int], b: list[int]) -> int:
+    """Index of the first differing id (the shorter length when one is a prefix of the other)."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+@lru_cache(maxsize=65536)
+def _char_class(ch: str) -> str:
+    if ch in WHITESPACE:
+        return WHITESPACE[ch]
+    if ch.isspace():
+        return "˽"
+    if ch == "\ufffd":
+        return "¿"  # a byte-fallback piece that is not valid UTF-8 on its own
+    kind = unicodedata.category(ch)[0]
+    return {"L": "a", "N": "9", "P": "p", "S": "p", "M": "a"}.get(kind, "x")
+
+
+def shape_of(raw: bytes) -> str:
+    """Letters -> a, digits -> 9, punctuation/symbols -> p, whitespace kept; runs of a class collapse."""
+    out: list[str] = []
+    for ch in raw.decode("utf-8", errors="replace"):
+        c = _char_class(ch)
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out) or "ε"
+
+
+class Shaper:
+    """Token shapes for one side, cached by id (a corpus has few distinct tokens near its divergences)."""
+
+    def __init__(self, tok: Tokenizer) -> None:
+        self.tok = tok
+        self.names = tok.special_names()
+        self._cache: dict[int, str] = {}
+
+    def token(self, ids: list[int], k: int) -> str:
+        if k < 0:
+            return START
+        if k >= len(ids):
+            return END
+        tid = ids[k]
+        got = self._cache.get(tid)
+        if got is None:
+            name = self.names.get(tid)
+            got = f"⟨{name}⟩" if name is not None else shape_of(self.tok.surface(tid) or b"")
+            self._cache[tid] = got
+        return got
+
+
+    def specials_near(self, ids: list[int], i: int) -> list[str]:
+        """Control tokens just after the divergence: which special is involved is part of the problem."""
+        return [f"⟨{self.names[t]}⟩" for t in ids[i : i + NEAR] if t in self.names]
+
+
+def signature(a: list[int], b: list[int], sa: Shaper, sb: Shaper) -> tuple[int, str]:
+    """(first differing index, shape) for two id lists that differ."""
+    i = first_difference(a, b)
+    shape = f"{sa.token(a, i - 1)}|{sa.token(a, i)} ≠ {sb.token(b, i - 1)}|{sb.token(b, i)}"
+    near = sorted(set(sa.specials_near(a, i + 1)) ^ set(sb.specials_near(b, i + 1)))
+    return i, shape + (f" {' '.join(near)}" if near else "")
+
+
+def error_signature(failed: str, error: str) -> str:
+    """A library's refusal, by side and exception type (and the quoted token it names, if any)."""
+    kind, _, rest = error.partition(":")
+    quoted = rest.split("'")[1] if rest.count("'") >= 2 else ""
+    return f"{failed} refuses: {kind.strip()}" + (f" {quoted!r}" if quoted and len(quoted) <= 40 else "")

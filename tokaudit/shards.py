@@ -1,0 +1,87 @@
+"""Cut a config's corpus into shards: descriptors small enough to send to a worker or a Ray actor,
+which reads its own slice of the files (a byte range of a line file, a whole compressed file,
+Parquet file or datasets folder) or carries its few samples (the built-in cases, a `--sample` draw).
+
+Every sample gets an `Order` — (input number, line or row number) — so results from shards merge
+to the same report in any order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tokaudit.config import Settings
+from tokaudit.corpus import builtin_samples, entry_key
+from tokaudit.findings import Skipped
+from tokaudit.readers import Sample, Span, line_spans, sample_stream, texts
+
+#: (input number, line or row number within it): the order samples are read in, comparable across shards
+Order = tuple[int, int]
+#: bytes of a line file per shard: big enough that batch calls amortise, small enough to spread
+SHARD_BYTES = 4 << 20
+#: samples per in-memory shard
+SHARD_SAMPLES = 4096
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One unit of work: where its samples come from, and how many bytes that is (for progress)."""
+
+    input: int  # the corpus entry's index; len(corpus) for the built-in cases
+    key: str = ""  # the config key, for error messages
+    path: Path | None = None
+    field: str | None = None
+    span: Span | None = None
+    limit: int | None = None
+    items: tuple[tuple[Order, Sample], ...] = ()
+    size: int = 0
+
+
+def plan(settings: Settings, specials: Iterable[str], builtin: bool, shard_bytes: int = SHARD_BYTES) -> Iterator[Shard]:
+    """Every corpus entry in shards, then the built-in cases. Cutting reads each line file once."""
+    cfg = settings.config_path
+    for i, entry in enumerate(settings.corpus):
+        path, key = Path(entry.path), entry_key(cfg, i)
+        spans = None if entry.limit is not None else line_spans(path, shard_bytes, key)
+        if spans is None:
+            yield Shard(i, key, path, entry.field, limit=entry.limit, size=_size(path))
+            continue
+        for span in spans:
+            yield Shard(i, key, path, entry.field, span=span, size=span.end - span.start)
+    if builtin:
+        cases = builtin_samples(specials)
+        yield Shard(
+            len(settings.corpus), "builtin", items=tuple(((len(settings.corpus), k), s) for k, s in enumerate(cases))
+        )
+
+
+def read(shard: Shard) -> Iterator[tuple[Order, Sample | Skipped]]:
+    """The shard's samples (and the lines it could not use), each with its Order."""
+    if shard.path is None:
+        yield from shard.items
+        return
+    for item in texts(shard.path, shard.field, shard.key, shard.limit, span=shard.span):
+        yield (shard.input, _position(item.where)), item
+
+
+def draw(shards: Iterable[Shard], n: int, seed: int) -> Iterator[Shard]:
+    """`--sample N --seed S`: the same N samples of the whole input for the same seed (one pass,
+    memory for N samples), as in-memory shards; skipped lines are not part of the draw."""
+    stream = ((order, item) for shard in shards for order, item in read(shard) if isinstance(item, Sample))
+    chosen = sample_stream(stream, n, seed)
+    for start in range(0, len(chosen), SHARD_SAMPLES):
+        part = tuple(chosen[start : start + SHARD_SAMPLES])
+        yield Shard(part[0][0][0], "sample", items=part, size=len(part))
+
+
+def _position(where: str) -> int:
+    # readers name every sample `<file>:<n>` (line or row number)
+    return int(where.rsplit(":", 1)[1])
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.glob("*.arrow"))
+    return path.stat().st_size if path.exists() else 0
