@@ -7,6 +7,7 @@ depend on the engine or the number of workers. Each worker process loads both si
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -54,7 +55,7 @@ def run_scans(
     elif workers <= 1:
         parts = _in_process(sides, shards, scan, progress)
     else:
-        parts = _in_processes(settings, shards, scan, workers, progress)
+        parts = _in_processes(settings, sides, shards, scan, workers, progress)
     for part in parts:
         tally.merge(part)
     return tally
@@ -68,6 +69,7 @@ def _in_process(sides: Sides, shards: Iterable[Shard], scan: Scan, progress: Pro
 
 
 # -- worker processes -------------------------------------------------------------------------------
+#: the sides a worker checks with: inherited from the parent where processes fork (Linux), else loaded
 _SIDES: Sides | None = None
 
 
@@ -76,7 +78,8 @@ def _init_worker(settings: Settings) -> None:
     from tokaudit.quiet import silence_libraries
 
     silence_libraries()
-    _SIDES = load_sides(settings)
+    if _SIDES is None:
+        _SIDES = load_sides(settings)
 
 
 def _work(scan: Scan, shard: Shard) -> Any:
@@ -85,12 +88,34 @@ def _work(scan: Scan, shard: Shard) -> Any:
 
 
 def _in_processes(
-    settings: Settings, shards: Iterable[Shard], scan: Scan, workers: int, progress: Progress | None
+    settings: Settings, sides: Sides, shards: Iterable[Shard], scan: Scan, workers: int, progress: Progress | None
 ) -> Iterator[Any]:
     # A bounded window of shards in flight, so memory does not follow the corpus; results are merged as
     # they come (merging is order-independent).
-    window = 2 * workers
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+    global _SIDES
+    # Forked workers inherit the tokenizers already loaded here instead of loading them again. The
+    # Rust tokenizers' own thread pool must not be used across a fork (it warns and may deadlock):
+    # the workers take the cores instead.
+    forking = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork") if forking else None
+    before = os.environ.get("TOKENIZERS_PARALLELISM")
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    _SIDES = sides if forking else None
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(settings,))
+        yield from _drain(pool, shards, scan, 2 * workers, progress)
+    finally:
+        _SIDES = None
+        if before is None:
+            os.environ.pop("TOKENIZERS_PARALLELISM", None)
+        else:
+            os.environ["TOKENIZERS_PARALLELISM"] = before
+
+
+def _drain(
+    pool: ProcessPoolExecutor, shards: Iterable[Shard], scan: Scan, window: int, progress: Progress | None
+) -> Iterator[Any]:
+    with pool:
         running: dict[Future[Any], Shard] = {}
         todo = iter(shards)
         exhausted = False

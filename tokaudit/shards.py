@@ -17,10 +17,11 @@ from tokaudit.corpus import builtin_samples, entry_key
 from tokaudit.findings import Skipped
 from tokaudit.readers import Sample, Span, line_spans, sample_stream, texts
 
-#: (input number, line or row number within it): the order samples are read in, comparable across shards
-Order = tuple[int, int]
+#: (input number, byte offset of the shard in it, position in the shard): the order samples are read
+#: in, comparable across shards of one input and across inputs
+Order = tuple[int, int, int]
 #: bytes of a line file per shard: big enough that batch calls amortise, small enough to spread
-SHARD_BYTES = 4 << 20
+SHARD_BYTES = 1 << 20
 #: samples per in-memory shard
 SHARD_SAMPLES = 4096
 
@@ -51,10 +52,8 @@ def plan(settings: Settings, specials: Iterable[str], builtin: bool, shard_bytes
         for span in spans:
             yield Shard(i, key, path, entry.field, span=span, size=span.end - span.start)
     if builtin:
-        cases = builtin_samples(specials)
-        yield Shard(
-            len(settings.corpus), "builtin", items=tuple(((len(settings.corpus), k), s) for k, s in enumerate(cases))
-        )
+        n = len(settings.corpus)
+        yield Shard(n, "builtin", items=tuple(((n, 0, k), s) for k, s in enumerate(builtin_samples(specials))))
 
 
 def read(shard: Shard) -> Iterator[tuple[Order, Sample | Skipped]]:
@@ -62,8 +61,9 @@ def read(shard: Shard) -> Iterator[tuple[Order, Sample | Skipped]]:
     if shard.path is None:
         yield from shard.items
         return
-    for item in texts(shard.path, shard.field, shard.key, shard.limit, span=shard.span):
-        yield (shard.input, _position(item.where)), item
+    start = shard.span.start if shard.span else 0
+    for k, item in enumerate(texts(shard.path, shard.field, shard.key, shard.limit, span=shard.span)):
+        yield (shard.input, start, k), item
 
 
 def draw(shards: Iterable[Shard], n: int, seed: int) -> Iterator[Shard]:
@@ -74,11 +74,6 @@ def draw(shards: Iterable[Shard], n: int, seed: int) -> Iterator[Shard]:
     for start in range(0, len(chosen), SHARD_SAMPLES):
         part = tuple(chosen[start : start + SHARD_SAMPLES])
         yield Shard(part[0][0][0], "sample", items=part, size=len(part))
-
-
-def _position(where: str) -> int:
-    # readers name every sample `<file>:<n>` (line or row number)
-    return int(where.rsplit(":", 1)[1])
 
 
 def _size(path: Path) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tokaudit.findings import Finding, Skipped
@@ -113,7 +112,3 @@ class SkippedLog:
 
     def items(self) -> list[Skipped]:
         return [s for _, s in self.first]
-
-    def extend(self, order: Order, items: Iterable[Skipped]) -> None:
-        for k, s in enumerate(items):
-            self.add((order[0], order[1] + k), s)

@@ -173,6 +173,14 @@ class Tokenizer(ABC):
             self._special_names = {v: k for k, v in self.specials().items()}
         return self._special_names
 
+    def wrap_all(self, batch: list[list[int]], add_bos: bool, add_eos: bool) -> list[list[int]]:
+        """`wrap` for a whole batch, reading the BOS/EOS ids once (it runs once per sample)."""
+        pre = [self.bos_id] if add_bos and self.bos_id is not None else []
+        post = [self.eos_id] if add_eos and self.eos_id is not None else []
+        if not pre and not post:
+            return batch
+        return [[*pre, *ids, *post] for ids in batch]  # type: ignore[list-item]
+
     def wrap(self, ids: list[int], add_bos: bool, add_eos: bool) -> list[int]:
         if add_bos and self.bos_id is not None:
             ids = [self.bos_id, *ids]

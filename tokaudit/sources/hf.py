@@ -91,7 +91,7 @@ class HFTokenizer(Tokenizer):
             kwargs["split_special_tokens"] = True
         ids = self.tok(texts, **kwargs)["input_ids"]
         if explicit and not bare:
-            ids = [self.wrap(list(x), bool(self.spec.add_bos), bool(self.spec.add_eos)) for x in ids]
+            ids = self.wrap_all([list(x) for x in ids], bool(self.spec.add_bos), bool(self.spec.add_eos))
         return ids
 
     def encode_offsets(self, text: str, add_special_tokens: bool) -> tuple[list[int], list[tuple[int, int]]] | None:

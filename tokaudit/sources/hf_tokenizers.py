@@ -71,7 +71,7 @@ class TokenizersTokenizer(Tokenizer):
         encs = encode(texts, add_special_tokens=add_special and not bare and not explicit)
         ids = [e.ids for e in encs]
         if explicit and not bare:
-            ids = [self.wrap(x, bool(self.spec.add_bos), bool(self.spec.add_eos)) for x in ids]
+            ids = self.wrap_all(ids, bool(self.spec.add_bos), bool(self.spec.add_eos))
         return ids
 
     def encode_offsets(self, text: str, add_special_tokens: bool) -> tuple[list[int], list[tuple[int, int]]] | None:

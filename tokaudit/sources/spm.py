@@ -26,8 +26,7 @@ class SentencePieceTokenizer(Tokenizer):
         ids = self.sp.encode(texts)
         if bare:
             return ids
-        add_bos, add_eos = self.bos_eos_defaults()
-        return [self.wrap(x, add_bos, add_eos) for x in ids] if (add_bos or add_eos) else ids
+        return self.wrap_all(ids, *self.bos_eos_defaults())
 
     @cached_property
     def _specials(self) -> dict[str, int]:

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from tokaudit.checks.diff.divergence import CATEGORIES, Side, explain
-from tokaudit.checks.diff.signature import Shaper, error_signature, signature
+from tokaudit.checks.diff.signature import Shaper, bounds, error_signature, signature
 from tokaudit.checks.groups import Groups, SkippedLog
 from tokaudit.codes import code_for, finding
 from tokaudit.findings import Finding, Skipped
@@ -109,22 +109,11 @@ def _compare(sides: Sides, shapers: tuple[Shaper, Shaper], batch: list[tuple[Ord
         if a == b:
             continue
         t.differing += 1
-        t.affected += _affected(a, b)
-        i, key = signature(a, b, *shapers)
+        i, j = bounds(a, b)
+        t.affected += max(len(a) - j - i, len(b) - j - i, 1)
+        key = signature(a, b, i, *shapers)
         if not t.groups.seen(key, order, sample.where):
             t.groups.add(key, order, sample.where, _explained(sides, sample, a, b, key))
-
-
-def _affected(a: list[int], b: list[int]) -> int:
-    """Tokens in the differing stretch: after the common prefix and before the common suffix."""
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    j = 0
-    while j < n - i and a[-1 - j] == b[-1 - j]:
-        j += 1
-    return max(len(a) - j - i, len(b) - j - i, 1)
 
 
 def _explained(sides: Sides, sample: Sample, a: list[int], b: list[int], shape: str) -> Finding:

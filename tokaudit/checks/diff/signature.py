@@ -21,13 +21,17 @@ START, END = "^", "∅"
 NEAR = 4
 
 
-def first_difference(a: list[int], b: list[int]) -> int:
-    """Index of the first differing id (the shorter length when one is a prefix of the other)."""
+def bounds(a: list[int], b: list[int]) -> tuple[int, int]:
+    """(index of the first differing id, length of the common suffix after it): the differing
+    stretch is a[i:len(a) - j] against b[i:len(b) - j]."""
     n = min(len(a), len(b))
     i = 0
     while i < n and a[i] == b[i]:
         i += 1
-    return i
+    j = 0
+    while j < n - i and a[-1 - j] == b[-1 - j]:
+        j += 1
+    return i, j
 
 
 @lru_cache(maxsize=65536)
@@ -73,18 +77,16 @@ class Shaper:
             self._cache[tid] = got
         return got
 
-
     def specials_near(self, ids: list[int], i: int) -> list[str]:
         """Control tokens just after the divergence: which special is involved is part of the problem."""
         return [f"⟨{self.names[t]}⟩" for t in ids[i : i + NEAR] if t in self.names]
 
 
-def signature(a: list[int], b: list[int], sa: Shaper, sb: Shaper) -> tuple[int, str]:
-    """(first differing index, shape) for two id lists that differ."""
-    i = first_difference(a, b)
+def signature(a: list[int], b: list[int], i: int, sa: Shaper, sb: Shaper) -> str:
+    """The shape of the divergence of two id lists that first differ at `i`."""
     shape = f"{sa.token(a, i - 1)}|{sa.token(a, i)} ≠ {sb.token(b, i - 1)}|{sb.token(b, i)}"
     near = sorted(set(sa.specials_near(a, i + 1)) ^ set(sb.specials_near(b, i + 1)))
-    return i, shape + (f" {' '.join(near)}" if near else "")
+    return shape + (f" {' '.join(near)}" if near else "")
 
 
 def error_signature(failed: str, error: str) -> str:
