@@ -18,30 +18,11 @@ shared machine; the ratio is the figure to compare.
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import sys
 from pathlib import Path
 
-from common import DATA, timed, write_config
-
-ROOT = Path(__file__).resolve().parent.parent
-FIX = ROOT / "fixtures"
-
-WORDS = (
-    "the model was trained on web text code and books tokenizer serving training pipeline loss "
-    "gradient token boundary vocabulary merges prefix space whitespace normalization unicode "
-    "research engineering data quality evaluation benchmark results improve accuracy"
-).split()
-EXTRA = [
-    "東京は日本の首都です。人口は約1400万人です。",
-    "Привет, мир! Это тест токенизатора.",
-    "مرحبا بكم في اختبار المحلل اللغوي",
-    "Emoji run: 🚀🔥💯 and skin tones 👋🏻👋🏿",
-    "def f(x: int) -> int:\n    return x ** 2  # square",
-    "Prices rose 3.75% in Q3 2024, from $1,299.99 to $1,348.71.",
-    "Café, naïve, façade, résumé — words with diacritics.",
-]
+from common import FIX, make_corpus, timed, write_config
 
 PAIRS = {
     "sentencepiece-vs-hf": {
@@ -74,36 +55,6 @@ else:
 for i in range(0, len(lines), 4096):
     hf(lines[i:i + 4096])["input_ids"]
 """
-
-
-def make_corpus(mb: float) -> Path:
-    """A deterministic mixed corpus of about `mb` megabytes, one sample (~1 KB) per line."""
-    DATA.mkdir(exist_ok=True)
-    out = DATA / f"corpus-{mb:g}mb.txt"
-    if out.exists():
-        return out
-    rng = random.Random(0)
-    shipped = [line for line in (FIX / "corpus/mixed.txt").read_text(encoding="utf-8").splitlines() if line]
-    target = int(mb * 1_000_000)
-    size = 0
-    with out.open("w", encoding="utf-8") as fh:
-        while size < target:
-            parts = []
-            while sum(len(p) for p in parts) < 900:
-                roll = rng.random()
-                if roll < 0.75:
-                    n = rng.randint(6, 20)
-                    parts.append(" ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + ".")
-                elif roll < 0.85:
-                    parts.append(str(rng.randint(0, 10**9)) + "." + str(rng.randint(0, 999)))
-                elif roll < 0.95:
-                    parts.append(rng.choice(EXTRA).replace("\n", " "))
-                else:
-                    parts.append(rng.choice(shipped))
-            line = " ".join(parts)
-            fh.write(line + "\n")
-            size += len(line.encode("utf-8")) + 1
-    return out
 
 
 def pair_config(pair: str, corpus: Path) -> Path:

@@ -10,8 +10,8 @@ import argparse
 import gzip
 import sys
 
-from bench_diff import PAIRS, make_corpus
-from common import DATA, timed, write_config
+from bench_diff import PAIRS
+from common import DATA, make_corpus, timed, write_config
 
 
 def main() -> None:

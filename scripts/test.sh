@@ -13,7 +13,7 @@ fi
 
 [ -d .venv ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/python -m pip install -q -e '.[test,ray]'
 [ -d .venv-4x ] || "$PY" -m venv .venv-4x
 .venv-4x/bin/python -m pip install -q --upgrade pip
 .venv-4x/bin/python -m pip install -q -e '.[test]' 'transformers>=4.57,<5'

@@ -70,7 +70,8 @@ class SideSpec(_Strict):
 
 
 class CorpusEntry(_Strict):
-    """A corpus file: .txt (a sample per line) or .jsonl (a sample per record, from `field`)."""
+    """A corpus: .txt (a sample per line), or .jsonl / .jsonl.gz / .jsonl.zst / .parquet / a `datasets`
+    save_to_disk folder (a sample per record, from `field`)."""
 
     path: Path
     field: str | None = None
@@ -194,7 +195,7 @@ def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
     corpus = []
     for i, entry in enumerate(s.corpus):
         resolved = _resolve(base, entry.path)
-        if not resolved.is_file():
+        if not resolved.exists():  # a file, or a `datasets` save_to_disk folder
             raise ConfigError(f"{cfg_path}: corpus[{i}].path: no such file: {resolved}")
         corpus.append(entry.model_copy(update={"path": resolved}))
     extra: dict[str, object] = {}

@@ -6,29 +6,10 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from tokaudit.config import CorpusEntry, Settings
+from tokaudit.config import CorpusEntry
 from tokaudit.errors import InputError
 from tokaudit.findings import Skipped
 from tokaudit.readers import Sample, texts
-
-
-def collect_samples(settings: Settings, specials: Iterable[str], builtin: bool) -> tuple[list[Sample], list[Skipped]]:
-    """Every configured corpus entry, then (when `builtin`) the edge cases with both sides' `specials`.
-    Nothing to compare is an InputError."""
-    samples: list[Sample] = []
-    skipped: list[Skipped] = []
-    for i, entry in enumerate(settings.corpus):
-        got, skip = read_entry(entry, i, settings.config_path)
-        samples += got
-        skipped += skip
-    if builtin:
-        samples += builtin_samples(specials)
-    if not samples:
-        raise InputError(
-            f"{settings.config_path}: nothing to compare: no corpus is configured and the built-in "
-            "corpus is off (add `corpus:` or drop --no-builtin)"
-        )
-    return samples, skipped
 
 
 def read_entry(entry: CorpusEntry, index: int, cfg: Path | None) -> tuple[list[Sample], list[Skipped]]:

@@ -17,18 +17,23 @@ from tokaudit.checks.base import CheckResult
 from tokaudit.checks.registry import CHECKS, Stream, checks_for
 from tokaudit.checks.revisions import config_findings
 from tokaudit.config import Settings, load_config
-from tokaudit.corpus import collect_samples
 from tokaudit.engine import default_workers, run_scans
 from tokaudit.errors import InputError
 from tokaudit.findings import Finding, Report, Skipped
 from tokaudit.options import Options
 from tokaudit.output import write_file
-from tokaudit.shards import SHARD_BYTES, Shard, draw, plan
+from tokaudit.readers import Sample
+from tokaudit.shards import SHARD_BYTES, Shard, draw, plan, read
 from tokaudit.snapshot import build_lock, dump_lock
 from tokaudit.sources.base import Sides
 from tokaudit.sources.sides import load_sides
 from tokaudit.version import __version__
 
+_NOTHING = (
+    "{cfg}: nothing to compare: no corpus is configured and the built-in corpus is off "
+    "(add `corpus:` or drop --no-builtin)"
+)
+SNAPSHOT_CHUNK = 2048
 #: what `Request.command` may be besides a CHECKS name
 ALL = "check"
 SNAPSHOT = "snapshot"
@@ -107,10 +112,7 @@ def _streamed(stream: Stream, settings: Settings, sides: Sides, options: Options
     """Shard the corpus, scan the shards (here, in worker processes or on Ray), merge, finish."""
     shards = list(plan(settings, sides.specials(), options.use_builtin(settings.builtin_corpus)))
     if not shards:
-        raise InputError(
-            f"{settings.config_path}: nothing to compare: no corpus is configured and the built-in "
-            "corpus is off (add `corpus:` or drop --no-builtin)"
-        )
+        raise InputError(_NOTHING.format(cfg=settings.config_path))
     if options.sample is not None:
         shards = list(draw(shards, options.sample, options.seed))
     workers = _workers(options.workers, shards)
@@ -135,6 +137,11 @@ def _streamed(stream: Stream, settings: Settings, sides: Sides, options: Options
     return stream.finish(settings, tally)
 
 
+def _encoded(sides: Sides, batch: list[Sample]) -> list[tuple[str, str, dict[str, list[int] | str]]]:
+    encoded = {name: tok.encode_all([s.text for s in batch]) for name, tok in sides.items()} if batch else {}
+    return [(s.where, s.text, {name: encoded[name][i] for name in encoded}) for i, s in enumerate(batch)]
+
+
 def _workers(asked: int | None, shards: list[Shard]) -> int:
     # A worker process costs a second or two to start (it loads both tokenizers): by default, use
     # them only when there is more than one shard's worth of input. Never more workers than shards.
@@ -156,11 +163,23 @@ def header(settings: Settings, sides: Sides) -> dict[str, Any]:
 
 
 def _snapshot(request: Request, settings: Settings, sides: Sides) -> Outcome:
-    """Encode every sample with both sides and write the lock (see tokaudit.snapshot)."""
-    samples, skipped = collect_samples(settings, sides.specials(), request.options.use_builtin(settings.builtin_corpus))
-    texts = [s.text for s in samples]
-    encoded = {name: tok.encode_all(texts) for name, tok in sides.items()}
-    rows = [(s.where, s.text, {name: encoded[name][i] for name in encoded}) for i, s in enumerate(samples)]
+    """Encode every sample with both sides, chunk by chunk, and write the lock (see tokaudit.snapshot)."""
+    shards = list(plan(settings, sides.specials(), request.options.use_builtin(settings.builtin_corpus)))
+    if not shards:
+        raise InputError(_NOTHING.format(cfg=settings.config_path))
+    rows: list[tuple[str, str, dict[str, list[int] | str]]] = []
+    skipped: list[Skipped] = []
+    for shard in shards:
+        batch: list[Sample] = []
+        for _, item in read(shard):
+            if isinstance(item, Skipped):
+                skipped.append(item)
+                continue
+            batch.append(item)
+            if len(batch) >= SNAPSHOT_CHUNK:
+                rows += _encoded(sides, batch)
+                batch = []
+        rows += _encoded(sides, batch)
     head = header(settings, sides)
     lock = build_lock(head, rows)
     target = request.lock or Path("tokaudit.lock.json")

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any
 
 from tokaudit.checks.base import CheckResult
 from tokaudit.checks.diff.divergence import Side, explain
+from tokaudit.checks.diff.scan import CHUNK
+from tokaudit.checks.diff.signature import Shaper, bounds, signature
+from tokaudit.checks.groups import Groups, SkippedLog
 from tokaudit.codes import finding
 from tokaudit.config import Settings
-from tokaudit.corpus import collect_samples
 from tokaudit.errors import InputError
 from tokaudit.findings import Finding, Skipped
 from tokaudit.options import Options
-from tokaudit.snapshot import ids_hash, package_versions, read_lock, text_hash
+from tokaudit.readers import Sample
+from tokaudit.shards import Order, plan, read
+from tokaudit.snapshot import Lock, ids_hash, package_versions, read_lock, text_hash
 from tokaudit.sources.base import Sides
 
 
@@ -24,59 +30,103 @@ def _changed_versions(then: dict[str, str], now: dict[str, str]) -> str:
 
 
 def run(settings: Settings, sides: Sides, options: Options) -> CheckResult:
-    """Compare each side now with the same side in the lock."""
+    """Compare each side now with the same side in the lock, streaming the corpus in chunks; moves are
+    grouped by side and the shape of the change."""
     assert options.against is not None
     lock = read_lock(options.against)
-    samples, skipped = collect_samples(settings, sides.specials(), options.use_builtin(settings.builtin_corpus))
-    result = CheckResult(skipped=list(skipped))
+    for name in dict(sides.items()):
+        if name not in lock.data["sides"]:
+            raise InputError(f"{lock.path}: the lock has no side {name!r}")
     then_env = lock.data.get("environment", {}).get("packages", {})
     now_env = package_versions()
-    versions = _changed_versions(then_env, now_env)
-    index = {s["where"]: (k, s) for k, s in enumerate(lock.samples)}
-    by_side = {name: lock.ids(name) for name in lock.data["sides"]}
-    compared = moved = 0
-    live = [s for s in samples if s.where in index]
-    result.skipped += [
-        Skipped(s.where, "not in the lock (new since the snapshot)") for s in samples if s.where not in index
-    ]
-    for name, tok in sides.items():
-        if name not in by_side:
-            raise InputError(f"{lock.path}: the lock has no side {name!r}")
-        then_side = lock.side(name)
-        if then_side.get("backend") != tok.backend() or then_side.get("source") != tok.source:
-            result.findings.append(
-                finding(
-                    "TA502",
-                    f"{name} resolved to {then_side.get('backend')} at snapshot time and to {tok.backend()} now",
-                    where=name,
-                    detail={"then": then_side, "now": tok.describe()},
-                )
-            )
-        now_ids = tok.encode_all([s.text for s in live])
-        for sample, ids in zip(live, now_ids):
-            k, rec = index[sample.where]
-            if rec["text"] != text_hash(sample.text):
-                result.skipped.append(Skipped(sample.where, "text changed since the snapshot"))
-                continue
-            compared += 1
-            then_ids = by_side[name][k]
-            # The ids are the truth; the per-sample hash is there for people reviewing the lock.
-            if (ids == then_ids) if then_ids is not None else ids_hash(ids) == rec[name]:
-                continue
-            moved += 1
-            result.findings.append(
-                _moved(name, tok, sample.text, sample.where, then_ids, ids, versions, then_env, now_env)
-            )
-    if compared == 0:
+    run = _Run(lock, sides, _changed_versions(then_env, now_env), then_env, now_env, Groups(keep=options.examples))
+    result = CheckResult(findings=run.backend_changes())
+    for shard in plan(settings, sides.specials(), options.use_builtin(settings.builtin_corpus)):
+        batch: list[tuple[Order, Sample, int]] = []
+        for order, item in read(shard):
+            if isinstance(item, Skipped):
+                run.skipped.add(order, item)
+            elif (k := run.index.get(item.where)) is None:
+                run.skipped.add(order, Skipped(item.where, "not in the lock (new since the snapshot)"))
+            elif run.rows[k]["text"] != text_hash(item.text):
+                run.skipped.add(order, Skipped(item.where, "text changed since the snapshot"))
+            else:
+                batch.append((order, item, k))
+                if len(batch) >= CHUNK:
+                    run.compare(batch)
+                    batch = []
+        run.compare(batch)
+    if run.compared == 0:
         raise InputError(f"{lock.path}: no sample of the lock could be compared with the current corpus")
+    result.findings += run.groups.findings()
+    result.skipped = run.skipped.items()
     result.summary = {
         "lock": str(lock.path),
         "lock_created": lock.data.get("created"),
-        "sample_sides_compared": compared,
-        "sample_sides_moved": moved,
-        "versions": versions,
+        "sample_sides_compared": run.compared,
+        "sample_sides_moved": run.moved,
+        "samples_skipped": run.skipped.count,
+        "versions": run.versions,
     }
     return result
+
+
+@dataclass
+class _Run:
+    lock: Lock
+    sides: Sides
+    versions: str
+    then_env: dict[str, str]
+    now_env: dict[str, str]
+    groups: Groups
+    skipped: SkippedLog = field(default_factory=SkippedLog)
+    compared: int = 0
+    moved: int = 0
+
+    def __post_init__(self) -> None:
+        self.rows = self.lock.samples  # built on each access: once here
+        self.index = {s["where"]: k for k, s in enumerate(self.rows)}
+        self.then = {name: self.lock.ids(name) for name, _ in self.sides.items()}
+        self.shapers = {name: Shaper(tok) for name, tok in self.sides.items()}
+
+    def backend_changes(self) -> list[Finding]:
+        out = []
+        for name, tok in self.sides.items():
+            then_side = self.lock.side(name)
+            if then_side.get("backend") != tok.backend() or then_side.get("source") != tok.source:
+                out.append(
+                    finding(
+                        "TA502",
+                        f"{name} resolved to {then_side.get('backend')} at snapshot time and to {tok.backend()} now",
+                        where=name,
+                        detail={"then": then_side, "now": tok.describe()},
+                    )
+                )
+        return out
+
+    def compare(self, batch: list[tuple[Order, Sample, int]]) -> None:
+        if not batch:
+            return
+        texts = [s.text for _, s, _ in batch]
+        for name, tok in self.sides.items():
+            for (order, sample, k), ids in zip(batch, tok.encode_all(texts)):
+                self.compared += 1
+                then_ids = self.then[name][k]
+                # The ids are the truth; the per-sample hash is there for people reviewing the lock.
+                if (ids == then_ids) if then_ids is not None else ids_hash(ids) == self.rows[k][name]:
+                    continue
+                self.moved += 1
+                if then_ids is not None and isinstance(ids, list):
+                    i, _ = bounds(then_ids, ids)
+                    shaper = self.shapers[name]
+                    key = f"{name}: {signature(then_ids, ids, i, shaper, shaper)}"
+                else:
+                    key = f"{name}: refused"
+                if not self.groups.seen(key, order, sample.where):
+                    f = _moved(
+                        name, tok, sample.text, sample.where, then_ids, ids, self.versions, self.then_env, self.now_env
+                    )
+                    self.groups.add(key, order, sample.where, dataclasses.replace(f, signature=key))
 
 
 def _moved(name, tok, text, where, then, now, versions, then_env, now_env) -> Finding:  # type: ignore[no-untyped-def]
