@@ -25,11 +25,15 @@ ENGINES = ("local", "ray")
 class Tally(Protocol):
     def merge(self, other: Any) -> None: ...
 
+    def samples(self) -> int:
+        """Samples this tally covers (checked or skipped), for the progress bar."""
+        ...
+
 
 #: (sides, shard) -> tally; must be a module-level function (it is sent to worker processes by name)
 Scan = Callable[[Sides, Shard], Any]
-#: called with the number of bytes (or samples) a finished shard covered
-Progress = Callable[[Shard], None]
+#: called with each finished shard and its tally
+Progress = Callable[[Shard, Any], None]
 
 
 def default_workers() -> int:
@@ -63,9 +67,10 @@ def run_scans(
 
 def _in_process(sides: Sides, shards: Iterable[Shard], scan: Scan, progress: Progress | None) -> Iterator[Any]:
     for shard in shards:
-        yield scan(sides, shard)
+        part = scan(sides, shard)
+        yield part
         if progress:
-            progress(shard)
+            progress(shard, part)
 
 
 # -- worker processes -------------------------------------------------------------------------------
@@ -139,4 +144,4 @@ def _drain(
                     raise
                 yield result
                 if progress:
-                    progress(shard)
+                    progress(shard, result)

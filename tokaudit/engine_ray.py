@@ -94,4 +94,4 @@ def _job(ray: Any, settings: Settings, listed: list[Shard], scan: Any, workers: 
             raise TokauditError(value)
         yield value
         if progress:
-            progress(listed[i])
+            progress(listed[i], value)

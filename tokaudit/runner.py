@@ -128,7 +128,7 @@ def _streamed(stream: Stream, settings: Settings, sides: Sides, options: Options
             stream.tally(options),
             workers=workers,
             engine=options.engine,
-            progress=(lambda shard: progress.advance(shard.size)) if progress is not None else None,
+            progress=(lambda shard, part: progress.advance(shard.size, part.samples())) if progress else None,
             debug=options.debug,
         )
     finally:

@@ -56,6 +56,9 @@ class DiffTally:
             if i not in self.first_skip or order < self.first_skip[i][0]:
                 self.first_skip[i] = (order, item)
 
+    def samples(self) -> int:
+        return self.compared + self.skipped.count
+
     def by_category(self) -> dict[str, int]:
         counts: Counter[str] = Counter()
         for g in self.groups.groups.values():
