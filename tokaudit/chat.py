@@ -82,7 +82,7 @@ def surface_text(tok: Tokenizer, ids: list[int]) -> str:
 
 
 def _chat_utils() -> Any:
-    from tokaudit.sources.hf import import_transformers
+    from tokaudit.quiet import import_transformers
 
     import_transformers()
     from transformers.utils import chat_template_utils

@@ -8,6 +8,16 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
+from typing import Any
+
+
+def import_transformers() -> Any:
+    """Import transformers quietly: tokaudit needs no torch, so its "PyTorch was not found" notice is noise."""
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    import transformers
+
+    return transformers
 
 
 def silence_libraries() -> None:

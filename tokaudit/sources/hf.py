@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
+from tokaudit.quiet import import_transformers
 from tokaudit.sources.base import ADDED_FLAGS, ROLES, AddedEntry, FileLimits, RoleToken, Tokenizer
 from tokaudit.sources.capabilities import Messages, Refused, Resolution
 from tokaudit.sources.pieces import (
@@ -20,15 +20,6 @@ from tokaudit.sources.pieces import (
     scheme_of_vocab,
     split_regexes,
 )
-
-
-def import_transformers() -> Any:
-    """Import transformers quietly: tokaudit needs no torch, so its notice is noise."""
-    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    import transformers
-
-    return transformers
 
 
 def _first_line(exc: BaseException) -> str:
