@@ -56,6 +56,9 @@ class SideSpec(_Strict):
     add_eos: StrictBool | None = None
     add_special_tokens: StrictBool | None = None
     special_text: SpecialText | None = None
+    #: `source: dataset`: the record fields holding the text and the token ids stored for it
+    text_field: StrictStr | None = None
+    ids_field: StrictStr | None = None
     #: template-check / mask-check: a Jinja file, `tokenizer` (the side's own chat_template) or `mistral-common`
     chat_template: StrictStr | None = None
     #: how this side tokenizes a rendered chat; vLLM's chat path uses add_special_tokens=False
@@ -174,7 +177,29 @@ def settings_from_dict(raw: Any, cfg_path: Path) -> Settings:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ConfigError(f"{cfg_path}: {_loc(first['loc'])}: {_describe(first)}{more}") from None
-    return _resolve_paths(settings, cfg_path)
+    return _check_dataset_sides(_resolve_paths(settings, cfg_path), cfg_path)
+
+
+def _check_dataset_sides(s: Settings, cfg_path: Path) -> Settings:
+    """`source: dataset` (stored token ids) needs its file and both fields, and is the corpus itself."""
+    datasets = [name for name in ("training", "serving") if getattr(s, name).source == "dataset"]
+    for name in ("training", "serving"):
+        side: SideSpec = getattr(s, name)
+        if name in datasets:
+            for key in ("path", "text_field", "ids_field"):
+                if getattr(side, key) is None:
+                    raise ConfigError(f"{cfg_path}: {name}.{key}: `source: dataset` needs `{key}`")
+        else:
+            for key in ("text_field", "ids_field"):
+                if getattr(side, key) is not None:
+                    raise ConfigError(f"{cfg_path}: {name}.{key}: only a `source: dataset` side has stored fields")
+    if len(datasets) == 2:
+        raise ConfigError(f"{cfg_path}: serving.source: one side must be a tokenizer to compare the stored ids with")
+    if datasets and s.corpus:
+        raise ConfigError(
+            f"{cfg_path}: corpus: not used with `{datasets[0]}.source: dataset` (the dataset is the corpus): drop it"
+        )
+    return s
 
 
 def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
@@ -201,12 +226,12 @@ def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
     extra: dict[str, object] = {}
     if s.conversations is not None:
         resolved = _resolve(base, s.conversations)
-        if not resolved.is_file():
+        if not resolved.exists():  # a file, or a `datasets` save_to_disk folder
             raise ConfigError(f"{cfg_path}: conversations: no such file: {resolved}")
         extra["conversations"] = resolved
     if s.mask is not None and s.mask.dataset is not None:
         resolved = _resolve(base, s.mask.dataset)
-        if not resolved.is_file():
+        if not resolved.exists():  # a file, or a `datasets` save_to_disk folder
             raise ConfigError(f"{cfg_path}: mask.dataset: no such file: {resolved}")
         extra["mask"] = s.mask.model_copy(update={"dataset": resolved})
     for name in ("training", "serving"):

@@ -14,11 +14,11 @@ from typing import Any
 
 from tokaudit.baseline import apply_baseline, read_baseline, write_baseline
 from tokaudit.checks.base import CheckResult
-from tokaudit.checks.registry import CHECKS, Stream, checks_for
+from tokaudit.checks.registry import CHECKS, Stream, checks_for, stored_side
 from tokaudit.checks.revisions import config_findings
 from tokaudit.config import Settings, load_config
 from tokaudit.engine import default_workers, run_scans
-from tokaudit.errors import InputError
+from tokaudit.errors import ConfigError, InputError
 from tokaudit.findings import Finding, Report, Skipped
 from tokaudit.options import Options
 from tokaudit.output import write_file
@@ -69,6 +69,7 @@ def run(request: Request) -> Outcome:
     """Carry out a Request. Config and input problems raise TokauditError."""
     settings = request.config if isinstance(request.config, Settings) else load_config(request.config)
     known = read_baseline(request.baseline) if request.baseline else None  # a bad baseline fails before the work
+    _refuse_stored(settings, request)
     sides = load_sides(settings)
     if request.command == SNAPSHOT:
         return _snapshot(request, settings, sides)
@@ -79,6 +80,23 @@ def run(request: Request) -> Outcome:
     if known is not None:
         report = apply_baseline(report, known)
     return Outcome(report, settings)
+
+
+def _refuse_stored(settings: Settings, request: Request) -> None:
+    """Stored ids can be diffed against a tokenizer, and nothing else: say so before loading anything."""
+    side = stored_side(settings)
+    if side is None:
+        return
+    what = None
+    if request.command == SNAPSHOT or request.options.against is not None:
+        what = "a snapshot"
+    elif request.command in CHECKS and CHECKS[request.command].needs_tokenizers:
+        what = f"`{request.command}`"
+    if what:
+        raise ConfigError(
+            f"{settings.config_path}: {side}.source: {what} needs a tokenizer on both sides; "
+            "a `source: dataset` side only has stored ids (use `tokaudit diff`)"
+        )
 
 
 def run_checks(settings: Settings, sides: Sides, command: str, options: Options) -> Report:

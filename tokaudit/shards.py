@@ -9,13 +9,13 @@ to the same report in any order.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tokaudit.config import Settings
 from tokaudit.corpus import builtin_samples, entry_key
 from tokaudit.findings import Skipped
-from tokaudit.readers import Sample, Span, line_spans, sample_stream, texts
+from tokaudit.readers import Sample, Span, line_spans, records, sample_stream, texts
 
 #: (input number, byte offset of the shard in it, position in the shard): the order samples are read
 #: in, comparable across shards of one input and across inputs
@@ -38,11 +38,21 @@ class Shard:
     limit: int | None = None
     items: tuple[tuple[Order, Sample], ...] = ()
     size: int = 0
+    #: a tokenized dataset: the record field whose ids come with each text
+    ids_field: str | None = None
 
 
 def plan(settings: Settings, specials: Iterable[str], builtin: bool, shard_bytes: int = SHARD_BYTES) -> Iterator[Shard]:
-    """Every corpus entry in shards, then the built-in cases. Cutting reads each line file once."""
+    """Every corpus entry in shards, then the built-in cases. Cutting reads each line file once.
+    With a `source: dataset` side, its file is the whole corpus (its texts come with stored ids)."""
     cfg = settings.config_path
+    for name, spec in (("training", settings.training), ("serving", settings.serving)):
+        if spec.source == "dataset":
+            path, key = Path(str(spec.path)), f"{cfg}: {name}"
+            one = Shard(0, key, path, spec.text_field, size=_size(path), ids_field=spec.ids_field)
+            spans = line_spans(path, shard_bytes, key)
+            yield from [one] if spans is None else (replace(one, span=s, size=s.end - s.start) for s in spans)
+            return
     for i, entry in enumerate(settings.corpus):
         path, key = Path(entry.path), entry_key(cfg, i)
         spans = None if entry.limit is not None else line_spans(path, shard_bytes, key)
@@ -62,8 +72,31 @@ def read(shard: Shard) -> Iterator[tuple[Order, Sample | Skipped]]:
         yield from shard.items
         return
     start = shard.span.start if shard.span else 0
-    for k, item in enumerate(texts(shard.path, shard.field, shard.key, shard.limit, span=shard.span)):
+    if shard.ids_field is not None:
+        items: Iterator[Sample | Skipped] = _stored(shard)
+    else:
+        items = texts(shard.path, shard.field, shard.key, shard.limit, span=shard.span)
+    for k, item in enumerate(items):
         yield (shard.input, start, k), item
+
+
+def _stored(shard: Shard) -> Iterator[Sample | Skipped]:
+    """Records of a tokenized dataset as samples that carry their ids."""
+    assert shard.path is not None and shard.field is not None and shard.ids_field is not None
+    text_field, ids_field = shard.field, shard.ids_field
+    for rec in records(shard.path, [text_field, ids_field], shard.key, span=shard.span):
+        if isinstance(rec, Skipped):
+            yield rec
+            continue
+        text, ids = rec.value.get(text_field), rec.value.get(ids_field)
+        if not isinstance(text, str):
+            what = "missing" if text_field not in rec.value else f"{type(text).__name__}, not a string"
+            yield Skipped(rec.where, f"field {text_field!r} is {what}")
+        elif not isinstance(ids, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in ids):
+            what = "missing" if ids_field not in rec.value else "not a list of integers"
+            yield Skipped(rec.where, f"field {ids_field!r} is {what}")
+        else:
+            yield Sample(text, rec.where, tuple(ids))
 
 
 def draw(shards: Iterable[Shard], n: int, seed: int) -> Iterator[Shard]:

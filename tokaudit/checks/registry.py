@@ -43,6 +43,8 @@ class Check:
     needs: str
     #: when set, the runner streams the corpus through it (`run` then serves only `--against`)
     stream: Stream | None = None
+    #: False for the one check that can compare stored ids (`source: dataset`) with a tokenizer
+    needs_tokenizers: bool = True
 
 
 def _has_chat(s: Settings) -> bool:
@@ -56,6 +58,7 @@ CHECKS: dict[str, Check] = {
         lambda s: True,
         "corpus: and/or the built-in corpus (or --against LOCK)",
         Stream(diff.scan, diff.tally, diff.finish),
+        needs_tokenizers=False,
     ),
     "vocab-check": Check(vocab.run, lambda s: True, "both sides' files; model.vocab_size / model.config"),
     "template-check": Check(template.run, _has_chat, "conversations: and/or a side's chat_template"),
@@ -63,6 +66,12 @@ CHECKS: dict[str, Check] = {
 }
 
 
+def stored_side(settings: Settings) -> str | None:
+    """The side that is a tokenized dataset (`source: dataset`), if any."""
+    return next((n for n in ("training", "serving") if getattr(settings, n).source == "dataset"), None)
+
+
 def checks_for(settings: Settings) -> list[str]:
     """The checks a config has inputs for (what `tokaudit check` runs), in registry order."""
-    return [name for name, c in CHECKS.items() if c.has_inputs(settings)]
+    stored = stored_side(settings) is not None
+    return [n for n, c in CHECKS.items() if c.has_inputs(settings) and not (stored and c.needs_tokenizers)]

@@ -12,10 +12,12 @@ from tokaudit.errors import InputError
 
 @dataclass(frozen=True)
 class Sample:
-    """A text to encode and where it came from (file:line, file:row or builtin:<case>)."""
+    """A text to encode and where it came from (file:line, file:row or builtin:<case>); for a
+    tokenized dataset, also the token ids stored with it."""
 
     text: str
     where: str
+    ids: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

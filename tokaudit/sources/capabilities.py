@@ -64,3 +64,17 @@ CAPABILITIES: dict[str, type] = {
     "ChatEncoder": ChatEncoder,
     "ResolutionReporter": ResolutionReporter,
 }
+
+
+@runtime_checkable
+class StoredTokens(Protocol):
+    """A side whose ids were produced earlier and stored with each sample (`source: dataset`): the
+    shards read them with the text, and nothing encodes."""
+
+    def stored_fields(self) -> tuple[str, str]:
+        """(text field, ids field) of the records."""
+        ...
+
+    def lend(self, other: Any) -> None:
+        """Show pieces and bytes for the stored ids with the other side's vocabulary."""
+        ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tokaudit.config import Settings, SideSpec
 from tokaudit.errors import SourceError
 from tokaudit.sources.base import Sides, Tokenizer
+from tokaudit.sources.capabilities import StoredTokens
 from tokaudit.sources.registry import source_class
 
 SIDES = ("training", "serving")
@@ -26,4 +27,8 @@ def load_sides(settings: Settings) -> Sides:
         except SourceError as exc:
             prefix = f"{settings.config_path}: " if settings.config_path else ""
             raise SourceError(f"{prefix}{name}: {exc}") from exc
-    return Sides(**loaded)
+    sides = Sides(**loaded)
+    for tok, other in ((sides.training, sides.serving), (sides.serving, sides.training)):
+        if isinstance(tok, StoredTokens):
+            tok.lend(other)  # stored ids are shown with the tokenizer side's vocabulary
+    return sides

@@ -17,7 +17,8 @@ from tokaudit.codes import code_for, finding
 from tokaudit.findings import Finding, Skipped
 from tokaudit.readers import Sample
 from tokaudit.shards import Order, Shard, read
-from tokaudit.sources.base import Sides
+from tokaudit.sources.base import Sides, Tokenizer
+from tokaudit.sources.capabilities import StoredTokens
 
 #: texts per batch call of each library
 CHUNK = 2048
@@ -94,8 +95,8 @@ def _skip(tally: DiffTally, order: Order, item: Skipped) -> None:
 
 def _compare(sides: Sides, shapers: tuple[Shaper, Shaper], batch: list[tuple[Order, Sample]], t: DiffTally) -> None:
     texts = [s.text for _, s in batch]
-    train = sides.training.encode_all(texts)
-    serve = sides.serving.encode_all(texts)
+    train = _encoded(sides.training, batch, texts)
+    serve = _encoded(sides.serving, batch, texts)
     for (order, sample), a, b in zip(batch, train, serve):
         if isinstance(a, str) and isinstance(b, str):
             _skip(t, order, Skipped(sample.where, f"both sides refused it: {a}"))
@@ -117,6 +118,13 @@ def _compare(sides: Sides, shapers: tuple[Shaper, Shaper], batch: list[tuple[Ord
         key = signature(a, b, i, *shapers)
         if not t.groups.seen(key, order, sample.where):
             t.groups.add(key, order, sample.where, _explained(sides, sample, a, b, key))
+
+
+def _encoded(tok: Tokenizer, batch: list[tuple[Order, Sample]], texts: list[str]) -> list[list[int] | str]:
+    # a tokenized dataset's ids were read with its texts; every other side encodes them now
+    if isinstance(tok, StoredTokens):
+        return [list(s.ids or ()) for _, s in batch]
+    return tok.encode_all(texts)
 
 
 def _explained(sides: Sides, sample: Sample, a: list[int], b: list[int], shape: str) -> Finding:

@@ -1,0 +1,67 @@
+"""`source: dataset`: token ids already on disk (a tokenized .jsonl / .parquet / save_to_disk folder).
+
+The stored ids are this side's tokens; the other side encodes each record's text. A dataset has no
+vocabulary of its own, so pieces and bytes for evidence come from the other side's tokenizer (the
+ids are meant to be in the model's vocabulary); describe() says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tokaudit.config import SideSpec
+from tokaudit.errors import SourceError
+from tokaudit.sources.base import Tokenizer
+
+
+class DatasetTokens(Tokenizer):
+    """Stored ids as a side. Encoding text is not something it can do: the shards carry the ids."""
+
+    source = "dataset"
+    library = "stored ids"
+
+    def __init__(self, spec: SideSpec) -> None:
+        super().__init__(spec)
+        self.vocab: Tokenizer | None = None
+
+    def stored_fields(self) -> tuple[str, str]:
+        return str(self.spec.text_field), str(self.spec.ids_field)
+
+    def lend(self, other: Any) -> None:
+        self.vocab = other
+
+    def encode_batch(self, texts: list[str], mode: str, bare: bool = False) -> list[list[int]]:
+        raise SourceError(
+            f"{self.spec.path}: a `source: dataset` side has stored ids, not a tokenizer: "
+            "it can be diffed against a tokenizer, not asked to encode new text"
+        )
+
+    def specials(self) -> dict[str, int]:
+        return self.vocab.specials() if self.vocab else {}
+
+    def piece(self, token_id: int) -> str:
+        return self.vocab.piece(token_id) if self.vocab else f"#{token_id}"
+
+    def _surface(self, token_id: int) -> bytes | None:
+        return self.vocab.surface(token_id) if self.vocab else None
+
+    def is_fallback(self, token_id: int) -> bool:
+        return self.vocab.is_fallback(token_id) if self.vocab else False
+
+    @property
+    def bos_id(self) -> int | None:
+        return self.vocab.bos_id if self.vocab else None
+
+    @property
+    def eos_id(self) -> int | None:
+        return self.vocab.eos_id if self.vocab else None
+
+    @property
+    def pad_id(self) -> int | None:
+        return self.vocab.pad_id if self.vocab else None
+
+    def describe(self) -> dict[str, Any]:
+        out = super().describe()
+        out["fields"] = {"text": self.spec.text_field, "ids": self.spec.ids_field}
+        out["pieces_from"] = self.vocab.source if self.vocab else None
+        return out
