@@ -6,16 +6,15 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import CORPUS_TXT
-from tests.sources.test_sources import REAL
+from tests.sources.test_sources import REAL, TOKENIZERS
 from tokaudit.config import SideSpec
 from tokaudit.corpus import BUILTIN_CASES
-from tokaudit.sources.registry import SOURCES
 from tokaudit.sources.sides import load_side
 
 TEXTS = [line for line in CORPUS_TXT.read_text(encoding="utf-8").splitlines() if line] + list(BUILTIN_CASES.values())
 
 
-@pytest.mark.parametrize("name", sorted(SOURCES))
+@pytest.mark.parametrize("name", TOKENIZERS)
 @pytest.mark.parametrize("special_text", ["parse", "literal"])
 def test_a_batch_call_gives_the_ids_of_one_call_per_text(name: str, special_text: str) -> None:
     tok = load_side(SideSpec(source=name, special_text=special_text, **REAL[name]))

@@ -59,13 +59,6 @@ class ChatEncoder(Protocol):
 
 
 #: every capability, by name (tests loop over it)
-CAPABILITIES: dict[str, type] = {
-    "AssistantMasker": AssistantMasker,
-    "ChatEncoder": ChatEncoder,
-    "ResolutionReporter": ResolutionReporter,
-}
-
-
 @runtime_checkable
 class StoredTokens(Protocol):
     """A side whose ids were produced earlier and stored with each sample (`source: dataset`): the
@@ -78,3 +71,11 @@ class StoredTokens(Protocol):
     def lend(self, other: Any) -> None:
         """Show pieces and bytes for the stored ids with the other side's vocabulary."""
         ...
+
+
+CAPABILITIES: dict[str, type] = {
+    "AssistantMasker": AssistantMasker,
+    "ChatEncoder": ChatEncoder,
+    "ResolutionReporter": ResolutionReporter,
+    "StoredTokens": StoredTokens,
+}
