@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import traceback
 from collections.abc import Iterator
@@ -167,8 +168,10 @@ def _run(command: str, config: Path, c: Common, options: Options) -> None:
         if not outcome.judged:
             raise typer.Exit(0)
         buf = io.StringIO()
-        color = None if c.output is None and sys.stdout.isatty() else False
-        FORMATTERS[c.fmt.value](outcome.report, buf, max_shown=c.show, color=color)
+        terminal = c.output is None and sys.stdout.isatty()
+        color = None if terminal else False
+        width = shutil.get_terminal_size().columns if terminal else None
+        FORMATTERS[c.fmt.value](outcome.report, buf, max_shown=c.show, color=color, width=width)
         write_text(buf.getvalue(), c.output, config)
     threshold = Severity(c.fail_on.value) if c.fail_on else outcome.settings.fail_on
     raise typer.Exit(1 if outcome.report.failed(threshold) else 0)
@@ -235,8 +238,9 @@ def diff(
     _run("diff", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug, quiet), options)
 
 
-def _plain_command(name: str, summary: str, examples: list[str]) -> None:
-    """Register a checker command that takes only the common options (vocab-, template-, mask-check)."""
+def _plain_command(name: str, summary: str, examples: list[str], grouped: bool = False) -> None:
+    """Register a checker command that takes the common options (vocab-, template-, mask-check), and
+    `--examples` where the check groups its findings (template-, mask-check)."""
 
     def command(
         config: ConfigArg,
@@ -250,8 +254,23 @@ def _plain_command(name: str, summary: str, examples: list[str]) -> None:
     ) -> None:
         _run(name, config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug), Options())
 
-    command.__doc__ = summary
-    app.command(name, epilog=_examples(*examples))(command)
+    def grouped_command(
+        config: ConfigArg,
+        fmt: FormatOpt = Format.table,
+        output: OutputOpt = None,
+        show: ShowOpt = 20,
+        fail_on: FailOnOpt = None,
+        baseline: BaselineOpt = None,
+        write_baseline: WriteBaselineOpt = None,
+        examples: ExamplesOpt = 5,
+        debug: DebugOpt = False,
+    ) -> None:
+        options = Options(examples=examples)
+        _run(name, config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug), options)
+
+    chosen = grouped_command if grouped else command
+    chosen.__doc__ = summary
+    app.command(name, epilog=_examples(*examples))(chosen)
 
 
 _plain_command(
@@ -262,12 +281,17 @@ _plain_command(
 _plain_command(
     "template-check",
     "Render each conversation with both sides' chat serialisation and compare text and tokens.",
-    ["tokaudit template-check configs/mistral-instruct.yaml"],
+    [
+        "tokaudit template-check configs/mistral-instruct.yaml",
+        "tokaudit template-check configs/mistral-instruct.yaml --examples 10",
+    ],
+    grouped=True,
 )
 _plain_command(
     "mask-check",
     "Check that the SFT loss mask covers exactly the assistant's tokens.",
     ["tokaudit mask-check configs/mask-fastchat.yaml"],
+    grouped=True,
 )
 
 

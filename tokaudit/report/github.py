@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from tokaudit.findings import Report
+from tokaudit.report import summary as summ
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -19,17 +20,22 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool | None = None) -> None:
+def render(
+    report: Report, stream: TextIO, *, max_shown: int = 20, color: bool | None = None, width: int | None = None
+) -> None:
     for f in report.sorted_findings():
         where = f" [{f.location}]" if f.location else ""
+        if f.count > 1:
+            where += f" (× {summ.number(f.count)} samples)"
         context = f" at {f.detail['context']}" if "context" in f.detail else ""
         title = escape_property(f"{f.code} {f.category or ''}".strip())
         stream.write(f"::{LEVEL[f.severity.value]} title={title}::{escape_data(f.message + where + context)}\n")
     for s in report.skipped:
         stream.write(f"::notice title=skipped::{escape_data(f'{s.where}: {s.reason}')}\n")
     counts = report.count_by_severity()
-    summary = ", ".join(f"{k}={v}" for k, v in report.summary.items() if not isinstance(v, dict))
     stream.write(
         f"tokaudit {report.command}: {counts['error']} error(s), {counts['warning']} warning(s), "
-        f"{counts['info']} info; {summary}\n"
+        f"{counts['info']} info\n"
     )
+    # plain lines (not workflow commands): the run's log shows them as they are
+    stream.writelines(f"  {line}\n" for line in summ.lines(report.summary))

@@ -25,7 +25,9 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool | None = None) -> None:
+def render(
+    report: Report, stream: TextIO, *, max_shown: int = 20, color: bool | None = None, width: int | None = None
+) -> None:
     """Every finding, whatever max_shown says: JSON is for machines."""
     json.dump(report_dict(report), stream, indent=2, ensure_ascii=False)
     stream.write("\n")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
 from tokaudit.findings import Report, Severity
+from tokaudit.report import summary as summ
+from tokaudit.report.problems import seen
 
 
-def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool | None = None) -> None:
+def render(
+    report: Report, stream: TextIO, *, max_shown: int = 20, color: bool | None = None, width: int | None = None
+) -> None:
     findings = report.sorted_findings()
     suites = ET.Element("testsuites", name="tokaudit")
     suite = ET.SubElement(
@@ -26,8 +29,8 @@ def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool |
         ET.SubElement(props, "property", name=name, value=f"{side['source']} {side['backend']} {side['version']}")
     check = ET.SubElement(suite, "testcase", classname=f"tokaudit.{report.command}", name=report.command)
     if findings:
-        ET.SubElement(check, "failure", message=f"{len(findings)} finding(s)", type="findings").text = json.dumps(
-            report.summary, ensure_ascii=False
+        ET.SubElement(check, "failure", message=f"{len(findings)} finding(s)", type="findings").text = "\n".join(
+            summ.lines(report.summary)
         )
     for f in findings:
         case = ET.SubElement(
@@ -37,7 +40,9 @@ def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool |
             name=f"{f.code} {f.location or ''}".strip(),
         )
         tag = "skipped" if f.severity is Severity.INFO else "failure"
-        body = f"{f.message}\n" + (f"context: {f.detail['context']}\n" if "context" in f.detail else "")
+        samples = seen(f)
+        body = f"{f.message}\n" + (f"{samples}\n" if samples else "")
+        body += f"context: {f.detail['context']}\n" if "context" in f.detail else ""
         body += f"hint: {f.hint}\n" if f.hint else ""
         el = ET.SubElement(case, tag, message=f.message, type=f.code)
         el.text = body

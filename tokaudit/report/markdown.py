@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from tokaudit.findings import Report
+from tokaudit.report import summary as summ
 
 ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
 
@@ -14,7 +15,9 @@ def _cell(text: object) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
 
-def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool | None = None) -> None:
+def render(
+    report: Report, stream: TextIO, *, max_shown: int = 20, color: bool | None = None, width: int | None = None
+) -> None:
     counts = report.count_by_severity()
     verdict = "❌ skew found" if counts["error"] else ("⚠️ warnings" if report.findings else "✅ no findings")
     out = [f"### tokaudit {report.command}: {verdict}", ""]
@@ -24,20 +27,21 @@ def render(report: Report, stream: TextIO, *, max_shown: int = 20, color: bool |
         for name, s in sides.items():
             out.append(f"| {name} | {_cell(s['source'])} | `{_cell(s['backend'])}` | {s['library']} {s['version']} |")
         out.append("")
-    if report.summary:
-        flat = {k: v for k, v in report.summary.items() if not isinstance(v, dict)}
-        out += ["| " + " | ".join(k.replace("_", " ") for k in flat) + " |", "|" + " --- |" * len(flat)]
-        out += ["| " + " | ".join(_cell(v) for v in flat.values()) + " |", ""]
     findings = report.sorted_findings()
     if findings:
-        out += ["| | code | category | where | message |", "| --- | --- | --- | --- | --- |"]
+        out += ["| | code | category | count | first seen | message |", "| --- | --- | --- | ---: | --- | --- |"]
         for f in findings[:max_shown]:
             out.append(
-                f"| {ICON[f.severity.value]} | `{f.code}` | {_cell(f.category or '')} | {_cell(f.location or '')} "
-                f"| {_cell(f.message)} |"
+                f"| {ICON[f.severity.value]} | `{f.code}` | {_cell(f.category or '')} | {summ.number(f.count)} "
+                f"| {_cell(f.location or '')} | {_cell(f.message)} |"
             )
         if len(findings) > max_shown:
             out.append(f"\n…and {len(findings) - max_shown} more (run `tokaudit {report.command} --format json`).")
+        out.append("")
+    for section in summ.sections(report.summary):
+        # one two-column table per check: the figures a reviewer compares, each on its own row
+        out += [f"| {_cell(section.title or 'summary')} | |", "| --- | --- |"]
+        out += [f"| {_cell(label)} | {_cell(value)} |" for label, value in section.rows]
         out.append("")
     if report.skipped:
         out.append(

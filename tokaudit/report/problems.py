@@ -56,6 +56,8 @@ def seen(f: Finding) -> str | None:
         return None
     samples = list(f.samples) or ([f.sample] if f.sample else [])
     text = f"× {plural(f.count, 'sample')}"
+    if f.count == 1 and len(samples) == 1:
+        return f"{text}: {samples[0]}"
     if samples:
         text += f", first: {samples[0]}"
     if len(samples) > 1:

@@ -129,12 +129,3 @@ def lines(summary: dict[str, Any]) -> list[str]:
         indent = "  " if s.title is not None else ""
         out += [f"{indent}{k}: {v}" for k, v in s.rows]
     return out
-
-
-def one_line(summary: dict[str, Any]) -> str:
-    """The whole summary on one line: `diff: samples compared 67, ... | vocab-check: ...`."""
-    parts = []
-    for s in sections(summary):
-        figures = ", ".join(f"{k} {v}" for k, v in s.rows)
-        parts.append(figures if s.title is None else f"{s.title}: {figures}")
-    return " | ".join(parts)

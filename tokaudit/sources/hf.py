@@ -21,10 +21,24 @@ from tokaudit.sources.pieces import (
     split_regexes,
 )
 
+#: the files AutoTokenizer builds a tokenizer from: a folder with none of them holds no tokenizer
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "tokenizer.model",
+    "tekken.json",
+    "vocab.json",
+    "vocab.txt",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+)
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+
+def _one_line(exc: BaseException, limit: int = 400) -> str:
+    """The library's message on one line: transformers spreads some over several, and the first alone
+    ends mid-sentence ("... from one of:")."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class HFTokenizer(Tokenizer):
@@ -49,12 +63,18 @@ class HFTokenizer(Tokenizer):
             kwargs["revision"] = self.spec.revision
         if cls is self.tf.AutoTokenizer:
             kwargs["use_fast"] = use_fast
+        folder = Path(self.spec.path) if self.spec.path else None
+        if folder is not None and folder.is_dir() and not any((folder / f).is_file() for f in TOKENIZER_FILES):
+            raise SourceError(
+                f"cannot load {self.spec.path}: no tokenizer files in the folder "
+                f"(looked for {', '.join(TOKENIZER_FILES)})"
+            )
         try:
             return cls.from_pretrained(self.spec.path, **kwargs)
         except Exception as exc:
             raise SourceError(
                 f"cannot load {self.spec.path} with transformers {self.tf.__version__} "
-                f"{getattr(cls, '__name__', cls)}: {_first_line(exc)}"
+                f"{getattr(cls, '__name__', cls)}: {_one_line(exc)}"
             ) from exc
 
     def _load(self) -> Any:
