@@ -2,10 +2,12 @@
 
 A side's `chat_template` is a Jinja file, `tokenizer` (the side's own chat_template, also the default;
 for a `mistral-common` side, its encoder) or `mistral-common` (mistral-common's `encode_chat_completion`,
-which builds ids, not text). Jinja templates render with transformers' own sandboxed machinery
-(`render_jinja_template`: ImmutableSandboxedEnvironment, raise_exception, tojson, strftime_now,
-`{% generation %}`), with the special-token strings apply_chat_template passes, so the text matches
-serving exactly. Used by template-check and mask-check:
+which builds ids, not text); or the side sets `chat_format`, the user's own function
+`(messages, add_generation_prompt) -> str | list[int]` (FastChat's get_prompt(), an f-string), which is
+imported and called as the training data builder calls it. Jinja templates render with transformers'
+own sandboxed machinery (`render_jinja_template`: ImmutableSandboxedEnvironment, raise_exception, tojson,
+strftime_now, `{% generation %}`), with the special-token strings apply_chat_template passes, so the text
+matches serving exactly. Used by template-check and mask-check:
 
     from tokaudit.chat import load_template, render
     template = load_template(tok, spec, "training.chat_template")  # ConfigError on a bad file / syntax
@@ -18,6 +20,7 @@ serving exactly. Used by template-check and mask-check:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,9 +29,11 @@ from tokaudit.config import SideSpec
 from tokaudit.errors import ConfigError
 from tokaudit.sources.base import Tokenizer
 from tokaudit.sources.capabilities import ChatEncoder, Refused
+from tokaudit.usercode import UserCodeError, as_ids, import_attribute, one_line, shown
 
 TOKENIZER = "tokenizer"
 MISTRAL = "mistral-common"
+PYTHON = "python"  # a side's `chat_format` function
 _GENERATION = re.compile(r"\{%-?\s*generation\s*-?%\}")
 
 
@@ -40,10 +45,12 @@ class RenderError(Exception):
 class Template:
     """A side's chat serialisation, resolved and (for Jinja) compiled."""
 
-    engine: str  # "jinja" or "mistral-common"
-    source: str = ""  # the Jinja text ("" for mistral-common)
-    origin: str = ""  # where it came from: a file, or "<tokenizer dir> chat_template"
+    engine: str  # "jinja", "mistral-common" or "python" (a `chat_format` function)
+    source: str = ""  # the Jinja text ("" for mistral-common and python)
+    origin: str = ""  # where it came from: a file, "<tokenizer dir> chat_template", or `module:function`
     named: dict[str, str] | None = None  # a tokenizer's named templates ("default", "tool_use")
+    formatter: Callable[[list[dict[str, Any]], bool], Any] | None = None  # engine "python"
+    key: str = ""  # the config key it came from, for errors found while rendering
 
     @property
     def default_source(self) -> str:
@@ -59,13 +66,18 @@ class Template:
 class Rendered:
     """One rendering: the text, and the ids the pipeline feeds the model.
 
-    For mistral-common, `text` is the text its ids spell (it renders ids, not text)."""
+    For mistral-common, and a `chat_format` that returns ids, `text` is the text the ids spell (`from_ids`)."""
 
     text: str
     ids: list[int]
     engine: str
     bos_added: bool = False  # the tokenizer put BOS in front of the rendered text
     spans: tuple[tuple[int, int], ...] = ()  # `{% generation %}` spans: character offsets into `text`
+    from_ids: bool = False  # built as ids, not text: compare it by the text its ids spell
+
+    def __post_init__(self) -> None:
+        if self.engine == MISTRAL:
+            object.__setattr__(self, "from_ids", True)
 
 
 def add_special_default(spec: SideSpec, side: str) -> bool:
@@ -102,18 +114,20 @@ class TemplateReadError(Exception):
 class TemplateChoice:
     """What a side's `chat_template` setting selects, read but not compiled."""
 
-    kind: str  # "file", "tokenizer" (the side's own) or "mistral-common"
+    kind: str  # "file", "tokenizer" (the side's own), "mistral-common" or "python" (`chat_format`)
     explicit: bool  # set in the config, not defaulted
-    named: dict[str, str]  # Jinja text by name: a file is {"default": text}; {} for mistral-common or none shipped
+    named: dict[str, str]  # Jinja text by name: a file is {"default": text}; {} for mistral-common, python, none
 
     @property
     def engine(self) -> str:
-        return MISTRAL if self.kind == MISTRAL else "jinja"
+        return self.kind if self.kind in (MISTRAL, PYTHON) else "jinja"
 
 
 def choose_template(tok: Tokenizer, spec: SideSpec) -> TemplateChoice:
     """The one reading of a side's `chat_template` (template-, mask- and vocab-check). Raises TemplateReadError
     for a file it cannot read; a tokenizer that ships no template is `named == {}`, for the caller to judge."""
+    if spec.chat_format:  # config.py refuses it beside chat_template
+        return TemplateChoice(PYTHON, True, {})
     value = spec.chat_template or TOKENIZER  # unset: the tokenizer's own, as a server uses by default
     explicit = bool(spec.chat_template)
     if value == MISTRAL or (value == TOKENIZER and tok.source == MISTRAL):
@@ -133,6 +147,8 @@ def load_template(tok: Tokenizer, spec: SideSpec, key: str) -> Template:
         choice = choose_template(tok, spec)
     except TemplateReadError as exc:
         raise ConfigError(f"{key}: cannot read {exc.path}: {exc.reason}") from exc.reason
+    if choice.kind == PYTHON:
+        return load_formatter(spec, key.removesuffix("chat_template") + "chat_format")
     if choice.kind == MISTRAL:
         if tok.source != MISTRAL:
             raise ConfigError(f"{key}: `mistral-common` needs `source: mistral-common` on this side")
@@ -154,6 +170,37 @@ def load_template(tok: Tokenizer, spec: SideSpec, key: str) -> Template:
     if list(named) == ["default"]:
         return Template("jinja", named["default"], origin)
     return Template("jinja", "", origin, named)
+
+
+def load_formatter(spec: SideSpec, key: str) -> Template:
+    """Import a side's `chat_format` function (the config's folder first on sys.path); ConfigError naming `key`."""
+    ref = str(spec.chat_format)
+    try:
+        _, fn = import_attribute(ref, spec.config_dir)
+    except UserCodeError as exc:
+        raise ConfigError(f"{key}: {ref}: {exc}") from exc
+    if not callable(fn):
+        raise ConfigError(
+            f"{key}: {ref}: a {type(fn).__name__}, not a function (messages, add_generation_prompt) -> str | list[int]"
+        )
+    return Template(PYTHON, origin=ref, formatter=fn, key=key)
+
+
+def format_chat(template: Template, messages: list[dict[str, Any]], gen: bool) -> str | list[int]:
+    """Call a `chat_format` function as the data builder does: the text it renders, or the ids it builds."""
+    import copy
+
+    assert template.formatter is not None
+    try:
+        got = template.formatter(copy.deepcopy(messages), gen)
+    except Exception as exc:  # the formatter's refusal of this conversation, like a template's raise_exception
+        raise RenderError(one_line(exc)) from exc
+    if isinstance(got, str):
+        return got
+    ids = as_ids(got)
+    if ids is None:
+        raise ConfigError(f"{template.key}: {template.origin}: returned {shown(got)}; expected a str or a list of ints")
+    return ids
 
 
 def _compile(source: str, origin: str, key: str) -> None:
@@ -183,11 +230,18 @@ def render(
     if template.engine == MISTRAL:
         ids = _mistral_ids(tok, messages, tools, side)
         return Rendered(surface_text(tok, ids), ids, MISTRAL)
-    text, spans = render_text(tok, template, messages, add_generation_prompt, tools)
+    spans: tuple[tuple[int, int], ...] = ()
+    if template.engine == PYTHON:
+        got = format_chat(template, messages, add_generation_prompt)
+        if not isinstance(got, str):  # the formatter built the ids itself
+            return Rendered(surface_text(tok, got), got, PYTHON, from_ids=True)
+        text = got
+    else:
+        text, spans = render_text(tok, template, messages, add_generation_prompt, tools)
     add_special = add_special_default(spec, side)
     ids = tok.encode_rendered(text, add_special)
     bos_added = add_special and tok.bos_id is not None and tok.bos_eos_defaults()[0]
-    return Rendered(text, ids, "jinja", bos_added, spans)
+    return Rendered(text, ids, template.engine, bos_added, spans)
 
 
 def _pick(template: Template, tools: list[dict[str, Any]] | None) -> str:
@@ -210,10 +264,15 @@ def render_text(
 ) -> tuple[str, tuple[tuple[int, int], ...]]:
     """Render a Jinja template to text (no tokenizing), with `{% generation %}` spans.
 
-    `variables` replaces the special-token strings the template sees (default: the tokenizer's)."""
+    `variables` replaces the special-token strings the template sees (default: the tokenizer's). A `chat_format`
+    function renders its own text (one that builds ids gives the text they spell), with no spans."""
     import copy
 
     import jinja2
+
+    if template.engine == PYTHON:
+        got = format_chat(template, messages, gen)
+        return (got if isinstance(got, str) else surface_text(tok, got)), ()
 
     utils = _chat_utils()
     source = _pick(template, tools)

@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictBool,
     StrictInt,
     StrictStr,
@@ -22,6 +23,7 @@ from pydantic import (
 from tokaudit.errors import ConfigError
 from tokaudit.findings import Severity
 from tokaudit.sources.registry import SOURCES
+from tokaudit.usercode import REF_RE
 
 SpecialText = Literal["parse", "literal", "raise"]
 # A 40-hex commit pins a hub revision; anything else (main, v1.0) can move under you.
@@ -63,6 +65,17 @@ class SideSpec(_Strict):
     chat_template: StrictStr | None = None
     #: how this side tokenizes a rendered chat; vLLM's chat path uses add_special_tokens=False
     chat_add_special_tokens: StrictBool | None = None
+    #: `source: python`: the user's tokenizer (or a factory of one) as `module:attribute`, and the factory's kwargs
+    object: StrictStr | None = None
+    args: dict[StrictStr, Any] | None = None
+    #: template-check / mask-check: the user's own chat formatter, `module:function` (instead of chat_template)
+    chat_format: StrictStr | None = None
+    _config_dir: Path | None = PrivateAttr(default=None)
+
+    @property
+    def config_dir(self) -> Path | None:
+        """The folder of the config this side was read from: user code (`object`, `chat_format`) imports from it."""
+        return self._config_dir
 
     @field_validator("source")
     @classmethod
@@ -177,7 +190,53 @@ def settings_from_dict(raw: Any, cfg_path: Path) -> Settings:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ConfigError(f"{cfg_path}: {_loc(first['loc'])}: {_describe(first)}{more}") from None
+    _check_user_code(settings, cfg_path)
     return _check_dataset_sides(_resolve_paths(settings, cfg_path), cfg_path)
+
+
+#: keys that tokaudit applies around a library's encode; a `python` side's encode(text) is called as is
+NOT_FOR_PYTHON = (
+    "path",
+    "encoding",
+    "pattern",
+    "special_tokens",
+    "revision",
+    "trust_remote_code",
+    "add_bos",
+    "add_eos",
+    "add_special_tokens",
+    "special_text",
+    "chat_add_special_tokens",
+)
+
+
+def _check_user_code(s: Settings, cfg_path: Path) -> None:
+    """`object` / `args` (source: python) and `chat_format`; records the config's folder for their imports."""
+    for name in ("training", "serving"):
+        side: SideSpec = getattr(s, name)
+        side._config_dir = cfg_path.parent.resolve()
+        if side.source == "python":
+            if side.object is None:
+                raise ConfigError(f"{cfg_path}: {name}.object: `source: python` needs `object` (module:attribute)")
+            if not REF_RE.match(side.object):
+                raise ConfigError(f"{cfg_path}: {name}.object: expected `module:attribute` (got {side.object!r})")
+            for key in NOT_FOR_PYTHON:
+                if key in side.model_fields_set:
+                    raise ConfigError(
+                        f"{cfg_path}: {name}.{key}: not used by `source: python`, which calls the object's "
+                        "encode(text) as your pipeline does (do this in your own code)"
+                    )
+        else:
+            for key in ("object", "args"):
+                if getattr(side, key) is not None:
+                    raise ConfigError(f"{cfg_path}: {name}.{key}: only a `source: python` side has `{key}`")
+        if side.chat_format is not None:
+            if side.chat_template is not None:
+                raise ConfigError(f"{cfg_path}: {name}.chat_format: set `chat_template` or `chat_format`, not both")
+            if not REF_RE.match(side.chat_format):
+                raise ConfigError(
+                    f"{cfg_path}: {name}.chat_format: expected `module:function` (got {side.chat_format!r})"
+                )
 
 
 def _check_dataset_sides(s: Settings, cfg_path: Path) -> Settings:

@@ -1,18 +1,23 @@
-"""Conversations for template-check and mask-check: the JSONL reader and the built-in conversation set.
+"""Conversations for template-check and mask-check: the reader and the built-in conversation set.
 
-A line is `{"messages": [{"role": ..., "content": ...}, ...], "tools": [...]}` (`tools` optional),
-in the OpenAI / transformers chat format. A malformed line is skipped with its file:line and reason.
+A record is `{"messages": [{"role": ..., "content": ...}, ...], "tools": [...]}` (`tools` optional), in
+the OpenAI / transformers chat format: a line of a .jsonl / .jsonl.gz / .jsonl.zst file, or a row of a
+.parquet file or a `datasets` save_to_disk folder (`messages` a list of structs, as `datasets` writes it;
+`tools` a list of structs or a JSON string). A record that is not a conversation is skipped with its
+file:line (file:row) and reason. Conversations are read lazily, a batch of rows at a time.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tokaudit.errors import InputError
 from tokaudit.findings import Skipped
-from tokaudit.jsonl import read_jsonl
+from tokaudit.readers import Record, columns, records
 
 Message = dict[str, Any]
 
@@ -31,21 +36,69 @@ class Conversation:
         return bool(self.tools) or any(m.get("tool_calls") or m.get("role") == "tool" for m in self.messages)
 
 
-def read_conversations(path: Path, cfg: Path | None = None) -> tuple[list[Conversation], list[Skipped]]:
-    """Read a conversations JSONL file. A file that yields no conversation at all is an InputError."""
+def read_conversations(path: Path, cfg: Path | None = None) -> Iterator[Conversation | Skipped]:
+    """Every conversation of a file (or save_to_disk folder) in input order, and every record that is
+    not one as Skipped. A file that yields no conversation at all is an InputError, raised once the
+    last record is read; a file that cannot be read is one when the reader reaches the problem."""
     key = f"{cfg}: conversations" if cfg else "conversations"
-    out: list[Conversation] = []
-    skipped: list[Skipped] = []
-    for where, _, record, problem in read_jsonl(path, key):
-        problem = problem or _problem(record)
-        if problem:
-            skipped.append(Skipped(where, problem))
-            continue
-        out.append(Conversation(record["messages"], where, record.get("tools")))
-    if not out:
-        why = f"; {len(skipped)} line(s) skipped, first: {skipped[0].where}: {skipped[0].reason}" if skipped else ""
+    wanted = _columns(path, key)
+    found, skipped, first = 0, 0, None
+    for item in records(path, wanted, key):
+        if isinstance(item, Record):
+            value: Any = item.value if wanted is None else from_columns(item.value)
+            problem = value if isinstance(value, str) else _problem(value)
+            if problem is None:
+                found += 1
+                yield Conversation(value["messages"], item.where, value.get("tools"))
+                continue
+            item = Skipped(item.where, problem)
+        skipped += 1
+        first = first or item
+        yield item
+    if not found:
+        why = f"; {skipped} line(s) skipped, first: {first.where}: {first.reason}" if first else ""
         raise InputError(f"{key}: {path} yielded no conversations{why}")
-    return out, skipped
+
+
+def _columns(path: Path, key: str) -> list[str] | None:
+    """The columns to read from a Parquet file or save_to_disk folder (None: a JSONL file)."""
+    names = columns(path, key)
+    if names is None:
+        return None
+    return ["messages", *(["tools"] if "tools" in names else [])]  # no `messages` column: the reader's error
+
+
+def from_columns(row: dict[str, Any]) -> dict[str, Any] | str:
+    """A Parquet / Arrow row as the record it was written from, or why it is not one. A struct column
+    has every field any message has, None where a message has none: those fields are dropped (a
+    message's `content` is kept, null content is meaningful). `tools` may be a JSON string."""
+    out = dict(row)
+    if isinstance(row.get("messages"), list):
+        out["messages"] = plain_messages(row["messages"])
+    tools = row.get("tools")
+    if isinstance(tools, str):
+        try:
+            tools = json.loads(tools)
+        except ValueError:
+            return "`tools` is a string but not JSON"
+    out["tools"] = _plain(tools)
+    return out
+
+
+def plain_messages(messages: list[Any]) -> list[Any]:
+    """Messages read from a struct column, without the None fields the struct added."""
+    return [
+        {k: _plain(v) for k, v in m.items() if v is not None or k == "content"} if isinstance(m, dict) else m
+        for m in messages
+    ]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _problem(record: Any) -> str | None:

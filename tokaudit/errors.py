@@ -12,7 +12,13 @@ class ConfigError(TokauditError):
 
 
 class SourceError(TokauditError):
-    """A tokenizer source could not be loaded as configured."""
+    """A tokenizer source could not be loaded as configured.
+
+    `key` names the side's config key at fault (`object`), so the loader can say `training.object: ...`."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class InputError(TokauditError):

@@ -55,9 +55,12 @@ def mask_report(tmp_path: Path, config: dict[str, Any]) -> Report:
 
 
 def codes_by_sample(report: Report) -> dict[str, set[str]]:
+    """Each sample's codes, from the grouped findings' example locations (all of them listed here)."""
     out: dict[str, set[str]] = {}
     for f in report.findings:
-        out.setdefault(f.sample or "", set()).add(f.code)
+        assert f.count == len(f.samples) and f.sample == f.samples[0]
+        for sample in f.samples:
+            out.setdefault(sample, set()).add(f.code)
     return out
 
 

@@ -16,6 +16,7 @@ from tokaudit.codes import CODES
 from tokaudit.config import load_config
 from tokaudit.errors import ConfigError, InputError
 from tokaudit.findings import Finding, Report
+from tokaudit.options import Options
 from tokaudit.runner import Request, run
 
 MISTRAL_JINJA = FIXTURES / "templates" / "mistral-instruct.jinja"
@@ -52,17 +53,26 @@ def test_mistral_common_vs_hf_template_finds_the_inst_space(tmp_path: Path, mode
     training = side("mistral-common", mistral_data(model), chat_template="mistral-common")
     report = check(tmp_path, training, hf_mistral(), conversations=str(CHATS))
     assert report.failed(report.findings[0].severity.ERROR)
-    multi = next(f for f in by_code(report, tf.TEXT) if f.sample == "builtin:multi-turn (whole conversation)")
-    d = multi.detail
-    assert d["side_by_side"][0].endswith("[/INST]▶␣Hi␣there.␣How␣can␣I␣hel…")
-    assert d["side_by_side"][1].endswith("[/INST]▶Hi␣there.␣How␣can␣I␣help…")
+    # One finding for the space after [/INST], whatever the reply says: every file conversation and the
+    # built-in ones whose reply starts with a letter; the evidence is the first one's.
+    (inst,) = [f for f in by_code(report, tf.TEXT) if f.signature == "template-text: ⟨[/INST]⟩▶␣ ≠ ⟨[/INST]⟩▶a"]
+    whole = [f"mistral.jsonl:{n} (whole conversation)" for n in (1, 2, 3, 4)]
+    assert inst.samples == (*whole, "builtin:multi-turn (whole conversation)") and inst.sample == whole[0]
+    assert inst.count == 8  # the four above, and built-in empty-content, special-tokens, unicode
+    d = inst.detail
+    assert d["side_by_side"][0].endswith("[/INST]▶␣The␣capital␣of␣France␣i…")
+    assert d["side_by_side"][1].endswith("[/INST]▶The␣capital␣of␣France␣is…")
     assert d["text_from"] == "ids"  # mistral-common builds ids: both sides compared by what their ids spell
     first = d["token_index"]
     assert (
-        d["training"]["tokens"][min(2, first)]["piece"] == "▁Hi"
-        and d["serving"]["tokens"][min(2, first)]["piece"] == "Hi"
+        d["training"]["tokens"][min(2, first)]["piece"] == "▁The"
+        and d["serving"]["tokens"][min(2, first)]["piece"] == "The"
     )
-    assert {f.sample.split(" ")[0] for f in by_code(report, tf.TEXT)} >= {f"mistral.jsonl:{n}" for n in (1, 2, 3, 4)}
+    # a reply that starts with a newline is another shape of the same space: its own finding
+    (newline,) = [f for f in by_code(report, tf.TEXT) if f is not inst]
+    assert newline.signature == "template-text: ⟨[/INST]⟩▶␣ ≠ ⟨[/INST]⟩▶↵"
+    assert newline.samples == ("builtin:whitespace (whole conversation)",)
+    assert report.summary["by_category"]["template-text"] == 9
     # '</s>' in a user message: a control token on the HF side, literal text in mistral-common.
     (inj,) = by_code(report, tf.INJECTION)
     assert "'</s>' (id 2)" in inj.message and "on serving but stay text on training" in inj.message
@@ -218,3 +228,36 @@ def test_every_code_has_category_severity_hint_and_docs() -> None:
         spec = CODES[code]
         assert spec.category and spec.hint
         assert f"| {code} | {spec.severity.value} | {spec.category} |" in docs
+
+
+# At dataset scale a finding is one distinct problem: its exact count over every conversation, a few examples.
+def test_many_conversations_with_one_problem_are_one_finding_with_the_exact_count(tmp_path: Path) -> None:
+    text = MISTRAL_JINJA.read_text().replace(
+        "{%- for message in messages %}",
+        "{%- for message in messages %}{%- if 'forbidden' in message['content'] %}"
+        "{{ raise_exception('message ' ~ loop.index ~ ' is forbidden') }}{%- endif %}",
+    )
+    chats = tmp_path / "chats.jsonl"
+    rows = []
+    for k in range(60):
+        first = {"role": "user", "content": f"question {k}: a forbidden word" if k % 2 else f"question {k}"}
+        reply = {"role": "assistant", "content": f"answer {k}"}
+        last = {"role": "user", "content": "and a forbidden one here" if not k % 2 else "thanks"}
+        rows.append(json.dumps({"messages": [first, reply, last]}))
+    chats.write_text("\n".join(rows) + "\n")
+    config = write_config(
+        tmp_path,
+        {
+            "training": hf_mistral(template_file(tmp_path, text), chat_add_special_tokens=False),
+            "serving": hf_mistral(),
+            "conversations": str(chats),
+        },
+    )
+    report = run(Request("template-check", load_config(config), options=Options(examples=3))).report
+    # the template names message 1 or message 3: one problem, its numbers generalized
+    (refused,) = by_code(report, tf.REFUSED)
+    assert refused.signature == "template-error: training: message 9 is forbidden"
+    assert refused.count == 60 and refused.samples == ("chats.jsonl:1", "chats.jsonl:2", "chats.jsonl:3")
+    assert refused.message.startswith("the training template refuses this conversation (message 3 is forbidden)")
+    assert report.summary["by_category"]["template-error"] == 60
+    assert report.summary["conversations"] == 60 + 5  # and the built-in set but `system` and `tool-calls`

@@ -14,6 +14,7 @@ TEMPLATES = FIXTURES / "templates"
 GENERATION = TEMPLATES / "mistral-instruct-generation.jinja"
 DATASETS = FIXTURES / "datasets"
 MASK_CHATS = FIXTURES / "chats" / "mask-dataset.jsonl"
+MASK_FASTCHAT = FIXTURES / "chats" / "mask-fastchat.jsonl"
 
 
 def mask_json(config: Path, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -22,9 +23,12 @@ def mask_json(config: Path, *extra: str) -> tuple[int, dict[str, Any]]:
 
 
 def by_sample(report: dict[str, Any]) -> dict[str, set[str]]:
+    """Each sample's codes, from the grouped findings' example locations (all of them listed here)."""
     out: dict[str, set[str]] = {}
     for f in report["findings"]:
-        out.setdefault(f["sample"], set()).add(f["code"])
+        assert f["count"] == len(f["samples"]) and f["sample"] == f["samples"][0]
+        for sample in f["samples"]:
+            out.setdefault(sample, set()).add(f["code"])
     return out
 
 
@@ -57,7 +61,10 @@ def test_fastchat_example_config_finds_and_locates_the_shift() -> None:
     code, report = mask_json(ROOT / "configs" / "mask-fastchat.yaml")
     assert code == 1
     assert by_sample(report) == FASTCHAT_EXPECTED
+    # one finding per distinct problem: the space after `ASSISTANT:` trained on, in three samples
     first = next(f for f in report["findings"] if f["sample"] == "mask-fastchat.jsonl:2")
+    assert first["signature"] == "mask-trained-wrongly (fastchat): p|␣" and first["count"] == 3
+    assert len(report["findings"]) == 2
     assert first["category"] == "mask-trained-wrongly" and first["severity"] == "error" and first["hint"]
     d = first["detail"]
     assert (
@@ -211,3 +218,59 @@ def test_config_problems_are_exit_2(cfg, change: Any, expected: str) -> None:
     result = invoke("mask-check", cfg(config))
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ") and expected in result.stderr
+
+
+# 6. Baselines hold signatures: written on a few records, they pass on more records of the same kind.
+def test_a_baseline_written_on_a_few_records_passes_on_more_of_the_same_kind(tmp_path: Path, cfg) -> None:
+    lines = (FIXTURES / "chats" / "mask-fastchat.jsonl").read_text().splitlines()
+    # replies that start with a digit or a newline: FastChat trains on the space after `ASSISTANT:`
+    more = [
+        json.dumps({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]})
+        for q, a in [
+            ("How many legs does a spider have?", "8 legs."),
+            ("Show a list.", "\n- one\n- two"),
+            ("What year did the war end?", "1945, in Europe."),
+            ("Count to three.", "1, 2, 3."),
+            ("Write a haiku.", "\nsilent pond\na frog jumps in"),
+            ("Name a colour.", "Blue."),
+        ]
+    ]
+    files = {"few": lines[:3], "many": [*lines[:3], lines[6], *more], "new": [*lines[:3], lines[4]]}
+    config = (ROOT / "configs" / "mask-fastchat.yaml").read_text().replace("../", f"{ROOT}/")
+    paths = {}
+    for name, rows in files.items():
+        (tmp_path / f"{name}.jsonl").write_text("\n".join(rows) + "\n")
+        paths[name] = cfg(config.replace(str(MASK_FASTCHAT), str(tmp_path / f"{name}.jsonl")), f"{name}.yaml")
+    baseline = tmp_path / "baseline.json"
+    assert invoke("mask-check", paths["few"], "--write-baseline", baseline).exit_code == 0
+    code, report = mask_json(paths["many"])
+    (shift,) = report["findings"]
+    assert code == 1 and shift["code"] == "TA401" and shift["count"] == 8
+    assert invoke("mask-check", paths["many"], "--baseline", baseline).exit_code == 0
+    # a kind the baseline has not seen still fails: FastChat drops the sample with `<s>` in its text
+    code, report = mask_json(paths["new"], "--baseline", baseline)
+    assert code == 1 and [f["code"] for f in report["findings"]] == ["TA403"]
+
+
+# 7. `mask.dataset` in any format the readers take gives the same findings.
+def test_a_parquet_or_save_to_disk_dataset_gives_the_same_findings(tmp_path: Path, cfg) -> None:
+    import datasets
+
+    source = DATASETS / "mask-mistral-shifted.jsonl"
+    rows = [json.loads(line) for line in source.read_text().splitlines() if line]
+    ds = datasets.Dataset.from_list(rows)
+    ds.to_parquet(str(tmp_path / "shifted.parquet"))
+    ds.save_to_disk(str(tmp_path / "shifted"), num_shards=2)
+
+    def shape(path: Path) -> tuple[list[Any], dict[str, Any]]:
+        config = dataset("mask-mistral-shifted.jsonl")
+        config["mask"]["dataset"] = str(path)
+        code, report = mask_json(cfg(config))
+        assert code == 1, path
+        report = json.loads(json.dumps(report).replace(f'"{path.name}:', '"DATA:'))
+        return [(f["code"], f["signature"], f["samples"], f["detail"]) for f in report["findings"]], report["summary"]
+
+    first = shape(source)
+    assert {s for f in first[0] for s in f[2]} == {"DATA:2", "DATA:5"}
+    assert shape(tmp_path / "shifted.parquet") == first
+    assert shape(tmp_path / "shifted") == first

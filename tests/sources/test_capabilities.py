@@ -28,6 +28,7 @@ EXPECTED: dict[str, set[str]] = {
     "sentencepiece": set(),
     "tiktoken": set(),
     "mistral-common": {"ChatEncoder"},
+    "python": set(),
     "dataset": {"StoredTokens"},
 }
 

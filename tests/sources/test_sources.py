@@ -31,6 +31,8 @@ REAL = {
     "sentencepiece": dict(path=str(MISTRAL_SP)),
     "tiktoken": dict(encoding="cl100k_base"),
     "mistral-common": dict(path=str(mistral_data("tekken_240911.json"))),
+    # the user's own code: tests/pipelines/compat.py, an AutoTokenizer behind a compatibility layer
+    "python": dict(object="tests.pipelines.compat:build", args={"path": str(MISTRAL_HF)}),
     "dataset": dict(
         path=str(FIXTURES / "datasets" / "tokenized-mistral.jsonl"), text_field="text", ids_field="input_ids"
     ),

@@ -24,11 +24,11 @@ from pathlib import Path
 from tokaudit.errors import InputError
 from tokaudit.findings import Skipped
 from tokaudit.readers.base import Compression, Format, Record, Sample, Span, detect, display_name, label
-from tokaudit.readers.columnar import arrow_batches, column_values, parquet_batches, rows
+from tokaudit.readers.columnar import arrow_batches, column_values, parquet_batches, rows, schema_names
 from tokaudit.readers.lines import jsonl_records, text_samples
 from tokaudit.readers.sampling import sample_stream
 
-__all__ = ["Record", "Sample", "Span", "line_spans", "records", "sample_stream", "texts"]
+__all__ = ["Record", "Sample", "Span", "columns", "line_spans", "records", "sample_stream", "texts"]
 
 
 def records(path: Path, columns: list[str] | None, key: str, span: Span | None = None) -> Iterator[Record | Skipped]:
@@ -48,6 +48,16 @@ def records(path: Path, columns: list[str] | None, key: str, span: Span | None =
     if fmt is Format.JSONL:
         return jsonl_records(path, compression, key, span)
     return _rows(path, fmt, columns, key)
+
+
+def columns(path: Path, key: str) -> list[str] | None:
+    """The column names of a Parquet file or save_to_disk folder, to ask `records` for only the columns
+    there are of those a reader can use; None for JSONL (a line has whatever keys it has). Reads no rows."""
+    path = Path(path)
+    fmt, _ = detect(path)
+    if fmt in (Format.TEXT, Format.JSONL):
+        return None
+    return schema_names(path, fmt is Format.ARROW, key)
 
 
 def texts(

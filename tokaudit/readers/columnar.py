@@ -67,6 +67,32 @@ def arrow_batches(folder: Path, columns: list[str] | None, key: str, text: str |
                 raise InputError(f"{key}: {data}: corrupt Arrow data after row {rows}: {one_line(exc)}") from exc
 
 
+def schema_names(path: Path, folder: bool, key: str) -> list[str]:
+    """The column names of a Parquet file, or of a save_to_disk folder (its first data file's schema),
+    read without reading any rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not folder:
+        check_readable(path, key)
+        try:
+            return list(pq.read_schema(str(path)).names)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"{key}: {path} is not a Parquet file: {one_line(exc)}") from exc
+    files = data_files(path, key)
+    if not files:
+        return []
+    try:
+        source = pa.OSFile(str(files[0]))
+    except OSError as exc:
+        raise InputError(f"{key}: cannot read {files[0]}: {exc.strerror or one_line(exc)}") from exc
+    with source:
+        try:
+            return list(pa.ipc.open_stream(source).schema.names)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"{key}: {files[0]} is not an Arrow stream: {one_line(exc)}") from exc
+
+
 def data_files(folder: Path, key: str) -> list[Path]:
     """The data files of a save_to_disk folder in state.json's order; every one must exist."""
     if (folder / "dataset_dict.json").is_file():

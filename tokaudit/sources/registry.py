@@ -17,6 +17,7 @@ SOURCES: dict[str, str] = {
     "sentencepiece": "tokaudit.sources.spm:SentencePieceTokenizer",
     "tiktoken": "tokaudit.sources.tiktoken_bpe:TiktokenTokenizer",
     "mistral-common": "tokaudit.sources.mistral:MistralCommonTokenizer",
+    "python": "tokaudit.sources.python_code:PythonTokenizer",
     "dataset": "tokaudit.sources.dataset:DatasetTokens",
 }
 

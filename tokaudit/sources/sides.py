@@ -26,7 +26,8 @@ def load_sides(settings: Settings) -> Sides:
             loaded[name] = load_side(spec)
         except SourceError as exc:
             prefix = f"{settings.config_path}: " if settings.config_path else ""
-            raise SourceError(f"{prefix}{name}: {exc}") from exc
+            where = f"{name}.{exc.key}" if exc.key else name  # `training.object: ...`
+            raise SourceError(f"{prefix}{where}: {exc}") from exc
     sides = Sides(**loaded)
     for tok, other in ((sides.training, sides.serving), (sides.serving, sides.training)):
         if isinstance(tok, StoredTokens):

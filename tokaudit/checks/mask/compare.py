@@ -1,10 +1,19 @@
-"""Compare a pipeline's ids and labels with the ground truth and turn every difference into findings."""
+"""Compare a pipeline's ids and labels with the ground truth and turn every difference into findings.
+
+Every finding carries its signature, what the check groups samples by: the category, the strategy and
+the shape of the tokens where the labels go wrong (the token before and the token at the first wrong
+position, as diff's `Shaper` reduces them: `p|␣` is a space after punctuation), so every sample with
+FastChat's off-by-one after `ASSISTANT:` is one finding, whatever the reply says.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
+from tokaudit.checks.diff.signature import Shaper, bounds, signature
 from tokaudit.checks.evidence import aligned_tokens, piece_token, visible, window
 from tokaudit.checks.mask.dataset import IGNORE
 from tokaudit.checks.mask.truth import Truth
@@ -27,6 +36,16 @@ STRATEGY_HINTS = {
     "off-by-one where the labels are written",
 }
 WINDOW = (8, 16)
+#: a malformed record's problem is grouped with numbers and quoted values generalized
+_NUMBER = re.compile(r"\d+(\.\d+)?")
+_QUOTED = re.compile(r"'[^']*'")
+
+
+class Shapers(NamedTuple):
+    """Token shapes of the serving tokenizer and the pipeline's, cached by id for the whole run."""
+
+    serving: Shaper
+    pipeline: Shaper
 
 
 @dataclass
@@ -42,12 +61,18 @@ class Outcome:
     truncated: bool = False
 
 
-def _finding(category: str, message: str, where: str, detail: dict[str, Any], hint: str | None = None) -> Finding:
-    return finding(code_for(category, "TA4"), message, sample=where, category=category, hint=hint, detail=detail)
+def _finding(
+    category: str, message: str, where: str, detail: dict[str, Any], signature: str, hint: str | None = None
+) -> Finding:
+    code = code_for(category, "TA4")
+    return finding(code, message, sample=where, category=category, hint=hint, detail=detail, signature=signature)
 
 
 def malformed(where: str, problem: str) -> Finding:
-    return _finding("malformed", f"{problem}: the record was not checked", where, {"problem": problem})
+    shape = _QUOTED.sub("'…'", _NUMBER.sub("9", problem))
+    return _finding(
+        "malformed", f"{problem}: the record was not checked", where, {"problem": problem}, f"malformed: {shape}"
+    )
 
 
 def compare(
@@ -59,15 +84,25 @@ def compare(
     strategy: str,
     serving: Tokenizer,
     pipeline: Tokenizer,
+    shapers: Shapers,
     note: dict[str, Any] | None = None,
     raw_labels: list[int] | None = None,
 ) -> Outcome:
     """Findings for one sample: skew, lost, wrongly trained / masked tokens, truncation, boundary merges."""
     out = Outcome()
     n = len(ids)
+
+    def signed(category: str, shape: str) -> str:
+        return f"{category} ({strategy}): {shape}"
+
+    def at(k: int) -> str:
+        return f"{shapers.serving.token(truth.ids, k - 1)}|{shapers.serving.token(truth.ids, k)}"
+
     if ids != truth.ids and not (n < len(truth.ids) and truth.ids[:n] == ids):
         out.skew = True
-        out.findings.append(_skew(where, truth, ids, serving, pipeline, strategy))
+        i, _ = bounds(ids, truth.ids)
+        sig = signed("tokenization-skew", signature(ids, truth.ids, i, shapers.pipeline, shapers.serving))
+        out.findings.append(_skew(where, truth, ids, serving, pipeline, strategy, sig))
         return out
     out.truncated = n < len(truth.ids)
     expected = truth.labels[:n]
@@ -93,6 +128,7 @@ def compare(
                 f"from training{why}",
                 where,
                 {**base, "assistant_tokens": total, **_view(truth, serving, labels, n, masked_wrong[:1] or [0])},
+                signed("sample-lost", "every label masked" + (", FastChat's tokenization mismatch" if warned else "")),
                 hint,
             )
         )
@@ -116,11 +152,13 @@ def compare(
                             "count": len(wrong),
                             **_view(truth, serving, labels, n, wrong),
                         },
+                        signed(category, at(k)),
                         hint,
                     )
                 )
     if values and not out.misaligned:
         k = values[0]
+        shifted = raw_labels is not None and all(raw_labels[v] == ids[min(v + 1, n - 1)] for v in values)
         out.findings.append(
             _finding(
                 "label-value",
@@ -129,10 +167,11 @@ def compare(
                 "come from another tokenization",
                 where,
                 {**base, "tokens_wrong": values[:50], "count": len(values)},
+                signed("label-value", "labels are the next token's id" if shifted else "labels are other ids"),
             )
         )
     if out.truncated:
-        out.findings += _truncation(where, truth, n, base)
+        out.findings += _truncation(where, truth, n, base, signed)
     if truth.merges:
         k = truth.merges[0]
         out.findings.append(
@@ -142,6 +181,7 @@ def compare(
                 f"({len(truth.merges)} such token(s)): it holds template text and reply text, so no label is exact",
                 where,
                 {**base, "tokens": truth.merges, **_view(truth, serving, labels, n, truth.merges)},
+                signed("boundary-merge", at(k)),
             )
         )
     return out
@@ -176,7 +216,9 @@ def _view(truth: Truth, tok: Tokenizer, labels: list[bool], n: int, marked: list
     }
 
 
-def _truncation(where: str, truth: Truth, n: int, base: dict[str, Any]) -> list[Finding]:
+def _truncation(
+    where: str, truth: Truth, n: int, base: dict[str, Any], signed: Callable[[str, str], str]
+) -> list[Finding]:
     cut = [(i, a, b) for i, a, b in truth.turn_tokens if a < n < b]
     dropped = [(i, a, b) for i, a, b in truth.turn_tokens if a >= n]
     if not cut and not dropped:
@@ -196,11 +238,14 @@ def _truncation(where: str, truth: Truth, n: int, base: dict[str, Any]) -> list[
                 "cut": [{"message": i, "tokens": [a, b]} for i, a, b in cut],
                 "dropped": [{"message": i, "tokens": [a, b]} for i, a, b in dropped],
             },
+            signed("truncation", ", ".join(["cuts a reply"] * bool(cut) + ["drops a reply"] * bool(dropped))),
         )
     ]
 
 
-def _skew(where: str, truth: Truth, ids: list[int], serving: Tokenizer, pipeline: Tokenizer, strategy: str) -> Finding:
+def _skew(
+    where: str, truth: Truth, ids: list[int], serving: Tokenizer, pipeline: Tokenizer, strategy: str, signature: str
+) -> Finding:
     aligned = aligned_tokens((("training", pipeline, ids), ("serving", serving, truth.ids)), view=piece_token)
     i = aligned["token_index"]
     lo = max(0, i - 2)
@@ -219,4 +264,5 @@ def _skew(where: str, truth: Truth, ids: list[int], serving: Tokenizer, pipeline
         "tokenization skew, so the labels were not compared",
         where,
         {"strategy": strategy, **aligned},
+        signature,
     )

@@ -1,17 +1,24 @@
-"""mask-check `dataset`: read the user's tokenized training records, one problem per malformed line.
+"""mask-check `dataset`: read the user's tokenized training records, one problem per malformed record.
 
-A line is `{"input_ids": [...], "labels": [...], "messages": [...]}`; a label of -100 is masked.
+A record is `{"input_ids": [...], "labels": [...], "messages": [...]}`; a label of -100 is masked. It is
+a line of a .jsonl / .jsonl.gz / .jsonl.zst file or a row of a .parquet file or a `datasets`
+save_to_disk folder (`messages` a list of structs, as `datasets` writes it), read lazily.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tokaudit.jsonl import read_jsonl
+from tokaudit.conversations import plain_messages
+from tokaudit.readers import Record as Row
+from tokaudit.readers import columns, records
 
 IGNORE = -100
+#: the columns read from a Parquet file or save_to_disk folder (each one required)
+COLUMNS = ["input_ids", "labels", "messages"]
 
 
 @dataclass(frozen=True)
@@ -19,7 +26,6 @@ class Record:
     """One tokenized training sample and the conversation it came from."""
 
     where: str
-    line: int
     messages: list[dict[str, Any]]
     input_ids: list[int]
     labels: list[int]
@@ -27,23 +33,29 @@ class Record:
 
 @dataclass(frozen=True)
 class Malformed:
-    """A line that is not a usable record, and why."""
+    """A record that is not usable, and why."""
 
     where: str
-    line: int
     problem: str
 
 
-def read_records(path: Path, cfg: Path | None) -> tuple[list[Record], list[Malformed]]:
-    records: list[Record] = []
-    bad: list[Malformed] = []
-    for where, n, obj, problem in read_jsonl(path, f"{cfg}: mask.dataset"):
-        problem = problem or _problem(obj)
+def read_records(path: Path, cfg: Path | None) -> Iterator[Record | Malformed]:
+    """Every record of the dataset in input order, a malformed one as Malformed. A file that cannot be
+    read, or a Parquet / Arrow dataset without one of COLUMNS, is an InputError."""
+    key = f"{cfg}: mask.dataset"
+    columnar = columns(path, key) is not None
+    for item in records(path, COLUMNS, key):
+        if not isinstance(item, Row):
+            yield Malformed(item.where, item.reason)
+            continue
+        obj = item.value
+        if columnar and isinstance(obj.get("messages"), list):
+            obj = {**obj, "messages": plain_messages(obj["messages"])}
+        problem = _problem(obj)
         if problem:
-            bad.append(Malformed(where, n, problem))
+            yield Malformed(item.where, problem)
         else:
-            records.append(Record(where, n, obj["messages"], obj["input_ids"], obj["labels"]))
-    return records, bad
+            yield Record(item.where, obj["messages"], obj["input_ids"], obj["labels"])
 
 
 def _ints(obj: dict[str, Any], key: str) -> str | None:

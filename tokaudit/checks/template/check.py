@@ -4,41 +4,78 @@ Each conversation (the config's `conversations:` file plus the built-in set) is 
 each prompt that ends before an assistant turn (with the generation prompt), by both sides, and
 compared as text and as ids. Also: double BOS, the serving prompt as a prefix of the training
 rendering (text and tokens), control strings in message content, and templates that refuse input.
+
+A finding is one distinct problem (its signature: checks/template/signature.py) with the exact number
+of conversations (for TA304, renderings) that show it and the first few of them; the conversations
+are read as they are checked, so memory does not grow with the file.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
-from tokaudit.chat import MISTRAL, Rendered, RenderError, load_template
+from tokaudit.chat import Rendered, RenderError, load_template
 from tokaudit.checks.base import CheckResult
-from tokaudit.checks.evidence import aligned_tokens
+from tokaudit.checks.evidence import aligned_tokens, first_diff
+from tokaudit.checks.groups import Groups, SkippedLog
 from tokaudit.checks.template import findings as tf
 from tokaudit.checks.template.evidence import short, text_detail
-from tokaudit.checks.template.probes import ChatSide, contents, double_bos, injection, prompt_prefix, refused, texts
+from tokaudit.checks.template.probes import (
+    ChatSide,
+    contents,
+    double_bos,
+    injection,
+    prompt_prefix,
+    refused,
+    signed,
+    texts,
+)
+from tokaudit.checks.template.signature import error_shape, ids_shape, text_shape
 from tokaudit.codes import finding
 from tokaudit.config import Settings
 from tokaudit.conversations import Conversation, Message, builtin_conversations, read_conversations
 from tokaudit.errors import InputError
 from tokaudit.findings import Finding, Skipped
 from tokaudit.options import Options
+from tokaudit.shards import Order
 from tokaudit.sources.base import Sides
 
 #: Control strings of the common chat formats, always tried inside message content.
 KNOWN_CONTROLS = ("[INST]", "[/INST]", "</s>", "<|im_start|>", "<|im_end|>")
 RANK = {None: 0, tf.TEXT_SAME_IDS: 1, tf.TEXT: 2, tf.TOKENS: 2}
+#: the input number of the built-in conversations (the `conversations:` file is 0)
+BUILTIN = 1
 
 
 @dataclass
 class _Tally:
+    """Exact counts over every conversation, and the distinct problems with their first examples."""
+
+    groups: Groups
+    skipped: SkippedLog = field(default_factory=SkippedLog)
     checked: int = 0
     compared: int = 0
     differing: int = 0
-    double_bos: dict[str, tuple[Rendered, list[str]]] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
+
+    def note(self, code: str, signature: str, order: Order, where: str, make: Callable[[], Finding]) -> None:
+        """Count a problem; its finding (the evidence) is made only for a signature not seen before."""
+        key = f"{code} {signature}"
+        if not self.groups.seen(key, order, where):
+            self.groups.add(key, order, where, make())
+
+    def found(self, order: Order, f: Finding | None) -> None:
+        if f is not None:
+            self.note(f.code, f.signature or f.message, order, f.sample or "", lambda: f)
+
+    def by_category(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for g in self.groups.groups.values():
+            counts[g.finding.category or ""] += g.count
+        return dict(sorted(counts.items()))
 
 
 def run(settings: Settings, sides: Sides, options: Options) -> CheckResult:
@@ -55,32 +92,37 @@ def run(settings: Settings, sides: Sides, options: Options) -> CheckResult:
         for name, tok in sides.items()
     )
     a, b = pair
-    tally = _Tally()
-    conversations: list[Conversation] = []
-    if settings.conversations is not None:
-        conversations, tally.skipped = read_conversations(settings.conversations, cfg)
-    conversations += builtin_conversations(_controls(a, b))
+    tally = _Tally(Groups(keep=options.examples))
     controls = re.compile("|".join(re.escape(s) for s in sorted(_specials(a, b), key=len, reverse=True)))
-    for conv in conversations:
-        _check(conv, a, b, controls, tally)
+    for order, conv in _conversations(settings, a, b):
+        if isinstance(conv, Skipped):
+            tally.skipped.add(order, conv)
+        else:
+            _check(order, conv, a, b, controls, tally)
+    skipped = tally.skipped.items()
     if tally.checked == 0:
-        first = f" (first: {tally.skipped[0].where}: {tally.skipped[0].reason})" if tally.skipped else ""
+        first = f" (first: {skipped[0].where}: {skipped[0].reason})" if skipped else ""
         raise InputError(f"{prefix}template-check: no conversation could be checked{first}")
-    for side in pair:
-        if side.name in tally.double_bos:
-            tally.findings.append(double_bos(side, *tally.double_bos[side.name]))
-    by_category = Counter(f.category or "" for f in tally.findings)
     return CheckResult(
-        findings=tally.findings,
-        skipped=tally.skipped,
+        findings=tally.groups.findings(),
+        skipped=skipped,
         summary={
             "conversations": tally.checked,
-            "conversations_skipped": len(tally.skipped),
+            "conversations_skipped": tally.skipped.count,
             "renderings_compared": tally.compared,
             "renderings_differing": tally.differing,
-            "by_category": dict(sorted(by_category.items())),
+            "by_category": tally.by_category(),
         },
     )
+
+
+def _conversations(settings: Settings, a: ChatSide, b: ChatSide) -> Iterator[tuple[Order, Conversation | Skipped]]:
+    """The `conversations:` file's conversations (read as they are checked), then the built-in set."""
+    if settings.conversations is not None:
+        for n, item in enumerate(read_conversations(settings.conversations, settings.config_path)):
+            yield (0, 0, n), item
+    for n, conv in enumerate(builtin_conversations(_controls(a, b))):
+        yield (BUILTIN, 0, n), conv
 
 
 def _specials(a: ChatSide, b: ChatSide) -> set[str]:
@@ -110,11 +152,13 @@ def _views(msgs: list[Message]) -> list[tuple[str, list[Message], bool]]:
     return views
 
 
-def _check(conv: Conversation, a: ChatSide, b: ChatSide, controls: re.Pattern[str], tally: _Tally) -> None:
+def _check(
+    order: Order, conv: Conversation, a: ChatSide, b: ChatSide, controls: re.Pattern[str], tally: _Tally
+) -> None:
     if conv.builtin and conv.uses_tools and not (a.template.supports_tools and b.template.supports_tools):
         who = [s.name for s in (a, b) if not s.template.supports_tools]
         which = "the training and serving templates have" if len(who) == 2 else f"the {who[0]} template has"
-        tally.skipped.append(Skipped(conv.where, f"{which} no tool-call support"))
+        tally.skipped.add(order, Skipped(conv.where, f"{which} no tool-call support"))
         return
     views = _views(conv.messages)
     got: dict[str, list[Rendered | RenderError]] = {}
@@ -128,11 +172,13 @@ def _check(conv: Conversation, a: ChatSide, b: ChatSide, controls: re.Pattern[st
     errors = {n: next((r for r in rs if isinstance(r, RenderError)), None) for n, rs in got.items()}
     if errors[a.name] and errors[b.name]:
         reason = f"both templates refuse it (training: {errors[a.name]}; serving: {errors[b.name]})"
-        tally.skipped.append(Skipped(conv.where, reason))
+        tally.skipped.add(order, Skipped(conv.where, reason))
         return
     for side, other in ((a, b), (b, a)):
         if errors[side.name]:
-            tally.findings.append(refused(conv, side, other, str(errors[side.name])))
+            error = str(errors[side.name])
+            sig = signed(tf.REFUSED, f"{side.name}: {error_shape(error)}")
+            tally.note(tf.REFUSED, sig, order, conv.where, partial(refused, conv, side, other, error, sig))
     tally.checked += 1  # a one-sided refusal is a result too
     pairs = [
         (v, ra, rb)
@@ -148,7 +194,8 @@ def _check(conv: Conversation, a: ChatSide, b: ChatSide, controls: re.Pattern[st
         tally.compared += 1
         for side, r in ((a, ra), (b, rb)):
             if side.doubled(r):
-                tally.double_bos.setdefault(side.name, (r, []))[1].append(f"{conv.where} ({label})")
+                where, sig = f"{conv.where} ({label})", signed(tf.DOUBLE_BOS, side.name)
+                tally.note(tf.DOUBLE_BOS, sig, order, where, partial(double_bos, side, r, where, sig))
         ta, tb = texts(a, ra, b, rb)
         same_ids = a.core(ra) == b.core(rb)  # a doubled BOS is reported once per side, not per rendering
         code = None if ta == tb and same_ids else tf.TEXT_SAME_IDS if same_ids else tf.TOKENS if ta == tb else tf.TEXT
@@ -157,17 +204,26 @@ def _check(conv: Conversation, a: ChatSide, b: ChatSide, controls: re.Pattern[st
             if worst is None or RANK[code] > worst[0]:
                 worst = (RANK[code], code, label, ra, rb)
         elif gen and not prompt_done:
-            found = prompt_prefix(conv, msgs, a, b, rb)
+            found = prompt_prefix(conv, msgs, a, b, rb, controls)
             prompt_done = found is not None
-            tally.findings += [found] if found else []
+            tally.found(order, found)
     tally.differing += differing
     if worst is not None:
         _, code, label, ra, rb = worst
-        tally.findings.append(_rendering(conv, str(code), label, a, ra, b, rb, len(pairs), differing))
+        sig = signed(str(code), _shape(str(code), a, ra, b, rb, controls))
+        make = partial(_rendering, conv, str(code), label, a, ra, b, rb, len(pairs), differing, sig)
+        tally.note(str(code), sig, order, f"{conv.where} ({label})", make)
     (label, _, _), whole_a, whole_b = pairs[0]
     if label == "whole conversation" and any(controls.search(c) for c in contents(conv.messages)):
-        found = injection(conv, a, whole_a, b, whole_b, controls)
-        tally.findings += [found] if found else []
+        tally.found(order, injection(conv, a, whole_a, b, whole_b, controls))
+
+
+def _shape(code: str, a: ChatSide, ra: Rendered, b: ChatSide, rb: Rendered, controls: re.Pattern[str]) -> str:
+    """Where the renderings part: the tokens for TA302 (same text), the text otherwise."""
+    if code == tf.TOKENS:
+        return ids_shape(a.core(ra), b.core(rb), a.shaper, b.shaper)
+    ta, tb = texts(a, ra, b, rb)
+    return text_shape(ta, tb, first_diff(ta, tb), controls)
 
 
 def _rendering(
@@ -180,11 +236,12 @@ def _rendering(
     rb: Rendered,
     compared: int,
     differing: int,
+    signature: str,
 ) -> Finding:
     ta, tb = texts(a, ra, b, rb)
     detail = {
         "view": label,
-        "text_from": "ids" if MISTRAL in (ra.engine, rb.engine) else "template",
+        "text_from": "ids" if ra.from_ids or rb.from_ids else "template",
         **text_detail((a.name, b.name), (ta, tb)),
         **aligned_tokens(((a.name, a.tok, a.core(ra)), (b.name, b.tok, b.core(rb)))),
         "renderings": {a.name: short(ta), b.name: short(tb)},
@@ -192,4 +249,4 @@ def _rendering(
         "views_differing": differing,
     }
     message = tf.rendering_message(code, label, detail, (ta, tb))
-    return finding(code, message, sample=f"{conv.where} ({label})", detail=detail)
+    return finding(code, message, sample=f"{conv.where} ({label})", detail=detail, signature=signature)

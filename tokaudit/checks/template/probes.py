@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
-from tokaudit.chat import MISTRAL, Rendered, RenderError, Template, render, surface_text
-from tokaudit.checks.evidence import aligned_tokens, side_tokens, window
+from tokaudit.chat import Rendered, RenderError, Template, render, surface_text
+from tokaudit.checks.diff.signature import Shaper
+from tokaudit.checks.evidence import aligned_tokens, first_diff, side_tokens, window
 from tokaudit.checks.template import findings as tf
 from tokaudit.checks.template.evidence import short, text_detail
-from tokaudit.codes import finding
+from tokaudit.checks.template.signature import ids_shape, text_shape
+from tokaudit.codes import CODES, finding
 from tokaudit.config import SideSpec
 from tokaudit.conversations import Conversation, Message
 from tokaudit.findings import Finding
@@ -42,10 +45,20 @@ class ChatSide:
     def core(self, r: Rendered) -> list[int]:
         return r.ids[1:] if self.doubled(r) else r.ids
 
+    @cached_property
+    def shaper(self) -> Shaper:
+        """Token shapes for signatures, cached by id for the whole run."""
+        return Shaper(self.tok)
+
+
+def signed(code: str, shape: str) -> str:
+    """A finding's signature: its category and the shape of the problem."""
+    return f"{CODES[code].category}: {shape}"
+
 
 def texts(a: ChatSide, ra: Rendered, b: ChatSide, rb: Rendered) -> tuple[str, str]:
-    # mistral-common renders ids, not text: then both sides are compared by the text their ids spell.
-    if MISTRAL in (ra.engine, rb.engine):
+    # mistral-common (or a chat_format) builds ids, not text: then both sides are compared by the text their ids spell.
+    if ra.from_ids or rb.from_ids:
         return surface_text(a.tok, a.core(ra)), surface_text(b.tok, b.core(rb))
     return ra.text, rb.text
 
@@ -55,7 +68,7 @@ def contents(msgs: list[Message]) -> list[str]:
 
 
 def prompt_prefix(
-    conv: Conversation, msgs: list[Message], a: ChatSide, b: ChatSide, prompt: Rendered
+    conv: Conversation, msgs: list[Message], a: ChatSide, b: ChatSide, prompt: Rendered, controls: re.Pattern[str]
 ) -> Finding | None:
     """The serving prompt must begin the training rendering of the conversation that continues it."""
     upto = conv.messages[: len(msgs) + 1]
@@ -63,7 +76,7 @@ def prompt_prefix(
         cont = a.render(conv, upto, False)
     except RenderError:
         return None
-    surface = MISTRAL in (cont.engine, prompt.engine)
+    surface = cont.from_ids or prompt.from_ids
     p_text = surface_text(b.tok, b.core(prompt)) if surface else prompt.text
     c_text = surface_text(a.tok, a.core(cont)) if surface else cont.text
     p_ids, c_ids = b.core(prompt), a.core(cont)
@@ -76,7 +89,8 @@ def prompt_prefix(
             f"character {detail['offset']}: prompt {window(p_text, detail['offset'])!r} vs training "
             f"{window(c_text, detail['offset'])!r}"
         )
-        return finding(tf.PROMPT_TEXT, msg, sample=sample, detail=detail)
+        shape = text_shape(p_text, c_text, first_diff(p_text, c_text), controls)
+        return finding(tf.PROMPT_TEXT, msg, sample=sample, detail=detail, signature=signed(tf.PROMPT_TEXT, shape))
     if c_ids[: len(p_ids)] != p_ids:
         detail = aligned_tokens((("serving", b.tok, p_ids), ("training", a.tok, c_ids)))
         i = detail["token_index"]
@@ -87,7 +101,8 @@ def prompt_prefix(
             "tokens the server never sends"
         )
         detail |= {"boundary": window(c_text, k), "prompt_length": len(p_ids)}
-        return finding(tf.PROMPT_TOKENS, msg, sample=sample, detail=detail)
+        shape = ids_shape(p_ids, c_ids, b.shaper, a.shaper)
+        return finding(tf.PROMPT_TOKENS, msg, sample=sample, detail=detail, signature=signed(tf.PROMPT_TOKENS, shape))
     return None
 
 
@@ -122,14 +137,20 @@ def injection(
             f"{_listed(a, sorted(ia))} in message content {_become(ia)} on both sides: a user can close "
             "a turn from inside a message"
         )
-        return finding(tf.INJECTION_BOTH, msg, sample=conv.where, detail=detail)
+        sig = signed(tf.INJECTION_BOTH, f"both: {_names(sorted(ia))}")
+        return finding(tf.INJECTION_BOTH, msg, sample=conv.where, detail=detail, signature=sig)
     ctl, txt = (a, b) if sum((ia - ib).values()) >= sum((ib - ia).values()) else (b, a)
     strings = sorted(injected[ctl.name] - injected[txt.name])
     msg = (
         f"{_listed(ctl, strings)} in message content {_become(strings)} on {ctl.name} but "
         f"{'stays' if len(strings) == 1 else 'stay'} text on {txt.name}: a user can close a turn from inside a message"
     )
-    return finding(tf.INJECTION, msg, sample=conv.where, detail=detail)
+    sig = signed(tf.INJECTION, f"{ctl.name} only: {_names(strings)}")
+    return finding(tf.INJECTION, msg, sample=conv.where, detail=detail, signature=sig)
+
+
+def _names(strings: list[str]) -> str:
+    return " ".join(f"⟨{s}⟩" for s in strings)
 
 
 def _become(strings: Counter[str] | list[str]) -> str:
@@ -141,7 +162,7 @@ def _listed(side: ChatSide, strings: list[str]) -> str:
     return ", ".join(f"{s!r} (id {ids.get(s)})" for s in strings[:4]) + (" …" if len(strings) > 4 else "")
 
 
-def refused(conv: Conversation, side: ChatSide, other: ChatSide, error: str) -> Finding:
+def refused(conv: Conversation, side: ChatSide, other: ChatSide, error: str, signature: str) -> Finding:
     msg = f"the {side.name} template refuses this conversation ({error}); {other.name} renders it"
     detail = {
         "side": side.name,
@@ -149,23 +170,22 @@ def refused(conv: Conversation, side: ChatSide, other: ChatSide, error: str) -> 
         "template": side.template.origin,
         "roles": [m.get("role") for m in conv.messages],
     }
-    return finding(tf.REFUSED, msg, sample=conv.where, detail=detail)
+    return finding(tf.REFUSED, msg, sample=conv.where, detail=detail, signature=signature)
 
 
-def double_bos(side: ChatSide, first: Rendered, samples: list[str]) -> Finding:
+def double_bos(side: ChatSide, first: Rendered, where: str, signature: str) -> Finding:
+    """A rendering of the side starts with two BOS tokens (the caller counts the renderings)."""
     msg = (
         f"{side.name} renders the BOS string {side.bos!r} and its tokenizer adds BOS as well: "
-        f"{len(samples)} rendering(s) start with two BOS tokens"
+        "the rendering starts with two BOS tokens"
     )
     detail = {
         "side": side.name,
         "bos": side.bos,
         "bos_id": side.tok.bos_id,
-        "renderings": len(samples),
-        "first": samples[:5],
         "template": side.template.origin,
         "offset": 0,
         "context": window(first.text, 0),
         side.name: side_tokens(side.tok, first.ids, 0),
     }
-    return finding(tf.DOUBLE_BOS, msg, sample=samples[0], fill={"side": side.name}, detail=detail)
+    return finding(tf.DOUBLE_BOS, msg, sample=where, fill={"side": side.name}, detail=detail, signature=signature)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tokaudit.chat import MISTRAL, TemplateReadError, choose_template
-from tokaudit.errors import InputError
+from tokaudit.chat import MISTRAL, PYTHON, Template, TemplateReadError, choose_template, load_formatter
+from tokaudit.errors import ConfigError, InputError
 from tokaudit.sources.base import AddedEntry, RoleToken, Tokenizer
 
 MARK = "tokaudit-assistant-reply"
@@ -34,7 +34,9 @@ class EndOfTurn:
     skipped: str | None = None
 
 
-def end_of_turn(tok: Tokenizer, roles: dict[str, RoleToken | None], added: dict[str, AddedEntry]) -> EndOfTurn:
+def end_of_turn(
+    tok: Tokenizer, roles: dict[str, RoleToken | None], added: dict[str, AddedEntry], side: str = ""
+) -> EndOfTurn:
     try:
         choice = choose_template(tok, tok.spec)
     except TemplateReadError as exc:
@@ -43,8 +45,11 @@ def end_of_turn(tok: Tokenizer, roles: dict[str, RoleToken | None], added: dict[
         if "eos" not in roles:
             return EndOfTurn(False)
         return EndOfTurn(True, roles["eos"], "mistral-common ends every assistant message with EOS")
-    template = choice.named.get("default")
-    if choice.kind == "file":
+    template: str | Template | None = choice.named.get("default")
+    if choice.kind == PYTHON:
+        template = load_formatter(tok.spec, f"{side}.chat_format" if side else "chat_format")
+        where = f"chat_format {template.origin}"
+    elif choice.kind == "file":
         where = str(tok.spec.chat_template)
     else:
         where = "the tokenizer's chat_template"
@@ -53,6 +58,8 @@ def end_of_turn(tok: Tokenizer, roles: dict[str, RoleToken | None], added: dict[
             return EndOfTurn(False, skipped=reason if choice.explicit else None)
     try:
         text = render(tok, template or "", roles)
+    except ConfigError:  # a `chat_format` that returns neither text nor ids: the config's problem
+        raise
     except Exception as exc:  # the template's own raise_exception, or a Jinja error
         first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
         return EndOfTurn(False, skipped=f"{where} did not render a user/assistant conversation ({first})")
@@ -69,11 +76,12 @@ def end_of_turn(tok: Tokenizer, roles: dict[str, RoleToken | None], added: dict[
     return EndOfTurn(True, None, f"{where} puts no special token after an assistant reply ({text[:40]!r})")
 
 
-def render(tok: Tokenizer, template: str, roles: dict[str, RoleToken | None]) -> str | None:
-    """The text the template renders right after the assistant's message, or None if it drops it."""
-    from tokaudit.chat import RenderError, Template, render_text
+def render(tok: Tokenizer, template: str | Template, roles: dict[str, RoleToken | None]) -> str | None:
+    """The text the template (or `chat_format` function) renders right after the assistant's message, or None
+    if it drops it."""
+    from tokaudit.chat import RenderError, render_text
 
-    compiled = Template("jinja", template)
+    compiled = template if isinstance(template, Template) else Template("jinja", template)
     tokens = {f"{role}_token": t[0] for role, t in roles.items() if t is not None and role != "eot"}
     error: Exception | None = None
     for messages in CONVERSATIONS:

@@ -97,7 +97,7 @@ def read_view(name: str, tok: Tokenizer, skipped: list[Skipped]) -> View:
     roles = dict(reader.roles())
     added = reader.added_tokens()
     view = View(name=name, tok=tok, reader=reader, surfaces=reader.vocab_bytes(), added=added, roles=roles)
-    eot = end_of_turn(reader, roles, added)
+    eot = end_of_turn(reader, roles, added, side=name)
     if eot.skipped:
         skipped.append(Skipped(f"{name}: chat template", eot.skipped))
     if eot.known:
