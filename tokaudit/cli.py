@@ -71,7 +71,8 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and thi
 NoBuiltinOpt = Annotated[bool, typer.Option("--no-builtin", help="Skip the built-in edge-case corpus.")]
 ExamplesOpt = Annotated[int, typer.Option("--examples", min=1, help="Example locations kept per distinct finding.")]
 WorkersOpt = Annotated[
-    int | None, typer.Option("--workers", "-j", min=1, help="Worker processes (default: one per CPU).")
+    int | None,
+    typer.Option("--workers", "-j", min=1, help="Worker processes (default: one per CPU, past 1 MiB of input)."),
 ]
 EngineOpt = Annotated[
     Engine, typer.Option("--engine", help="local: processes here; ray: a Ray Data job (RAY_ADDRESS for a cluster).")
