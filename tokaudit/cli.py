@@ -29,6 +29,14 @@ app = typer.Typer(
 )
 
 
+class _Command(typer.core.TyperCommand):
+    """Usage lines as people write them: `tokaudit diff [OPTIONS] CONFIG` (Typer brackets required
+    arguments as `{CONFIG}`, which reads like a literal to type)."""
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        return [piece.strip("{}") for piece in super().collect_usage_pieces(ctx)]
+
+
 class Format(str, Enum):
     """Mirrors tokaudit.report.FORMATTERS (a test keeps them equal; importing it here costs rich)."""
 
@@ -199,6 +207,7 @@ def _streaming(
 
 
 @app.command(
+    cls=_Command,
     epilog=_examples(
         "tokaudit diff configs/mistral-7b.yaml",
         "tokaudit diff configs/cl100k.yaml --format json -o diff.json",
@@ -206,7 +215,7 @@ def _streaming(
         "tokaudit diff configs/mistral-7b.yaml --sample 10000 --seed 1",
         "RAY_ADDRESS=ray://head:10001 tokaudit diff configs/mistral-7b.yaml --engine ray",
         "tokaudit diff configs/mistral-7b.yaml --against tokaudit.lock.json",
-    )
+    ),
 )
 def diff(
     config: ConfigArg,
@@ -271,7 +280,7 @@ def _plain_command(name: str, summary: str, examples: list[str], grouped: bool =
 
     chosen = grouped_command if grouped else command
     chosen.__doc__ = summary
-    app.command(name, epilog=_examples(*examples))(chosen)
+    app.command(name, cls=_Command, epilog=_examples(*examples))(chosen)
 
 
 _plain_command(
@@ -297,11 +306,12 @@ _plain_command(
 
 
 @app.command(
+    cls=_Command,
     epilog=_examples(
         "tokaudit check configs/mistral-7b.yaml --format junit -o tokaudit.xml",
         "tokaudit check configs/mistral-7b.yaml --baseline tokaudit.baseline.json",
         "tokaudit check configs/mistral-7b.yaml --sample 20000 --seed 7 --format markdown",
-    )
+    ),
 )
 def check(
     config: ConfigArg,
@@ -329,11 +339,12 @@ def check(
 
 
 @app.command(
+    cls=_Command,
     epilog=_examples(
         "tokaudit snapshot configs/mistral-7b.yaml -o tokaudit.lock.json",
         "pip install -U transformers",
         "tokaudit diff configs/mistral-7b.yaml --against tokaudit.lock.json",
-    )
+    ),
 )
 def snapshot(
     config: ConfigArg,
