@@ -39,7 +39,7 @@ from typing import Any
 
 from common import DATA, FIX, Measured, make_corpus, measure, write_config
 
-SIDES = {
+SIDES: dict[str, dict[str, Any]] = {
     "training": {"source": "sentencepiece", "path": str(FIX / "mistral-7b/tokenizer.model"), "add_bos": True},
     "serving": {"source": "hf", "path": str(FIX / "mistral-7b-hf")},
 }

@@ -45,7 +45,7 @@ def make_corpus(mb: float) -> Path:
     size = 0
     with out.open("w", encoding="utf-8") as fh:
         while size < target:
-            parts = []
+            parts: list[str] = []
             while sum(len(p) for p in parts) < 900:
                 roll = rng.random()
                 if roll < 0.75:
