@@ -153,11 +153,12 @@ CORPORA: dict[str, Callable[[float], Path]] = {"high": make_high, "mixed": make_
 
 
 # -- one corpus at one size -----------------------------------------------------------------------------
-def _median(runs: list[Measured]) -> dict[str, float]:
+def _median(runs: list[Measured]) -> dict[str, Any]:
     return {
         "wall": statistics.median(m.wall for m in runs),
         "cpu": statistics.median(m.cpu for m in runs),
         "rss": statistics.median(m.rss for m in runs),
+        "walls": [round(m.wall, 3) for m in runs],
     }
 
 
@@ -187,10 +188,12 @@ def run_one(corpus: str, mb: float, runs: int) -> dict[str, Any]:
     cmds = {"w1": (tool[1], (0, 1)), "w2": (tool[2], (0, 1)), "batch": ([*libs, "batch"], (0,))}
     cmds["naive"] = ([*libs, "naive"], (0,))
     got: dict[str, list[Measured]] = {k: [] for k in cmds}
+    load = [os.getloadavg()[0]]
     for _ in range(runs):  # interleaved, so a slow spell on the machine hits every command alike
         for key, (cmd, ok) in cmds.items():
             print(f"  {corpus} {mb:g} MB: {key} ...", file=sys.stderr, flush=True)
             got[key].append(measure(cmd, ok))
+    load.append(os.getloadavg()[0])
     report = json.loads(reports[1].read_text(encoding="utf-8"))
     other = json.loads(reports[2].read_text(encoding="utf-8"))
     summary = report["summary"]
@@ -219,6 +222,7 @@ def run_one(corpus: str, mb: float, runs: int) -> dict[str, Any]:
         "findings": len(counts),
         "findings_99": _covering(counts, 0.99),
         "workers_agree": report["findings"] == other["findings"] and report["summary"] == other["summary"],
+        "load": load,
     }
 
 
@@ -260,7 +264,8 @@ def print_row(r: dict[str, Any]) -> None:
     share = r["differing"] / r["samples"] if r["samples"] else 0.0
     print(
         f"\n{r['corpus']} {r['size_mb']:g} MB ({r['bytes']:,} bytes, {r['samples']:,} samples, "
-        f"{r['differing']:,} differing = {share:.1%}; naive loop counts {r['naive_differing']:,})"
+        f"{r['differing']:,} differing = {share:.1%}; naive loop counts {r['naive_differing']:,}; "
+        f"load average {r['load'][0]:.1f} -> {r['load'][1]:.1f})"
     )
     lim = libs["cpu"] / CORES
     rows = [

@@ -79,13 +79,19 @@ class Shaper:
 
     def specials_near(self, ids: list[int], i: int) -> list[str]:
         """Control tokens just after the divergence: which special is involved is part of the problem."""
-        return [f"⟨{self.names[t]}⟩" for t in ids[i : i + NEAR] if t in self.names]
+        window = ids[i : i + NEAR]
+        if self.names.keys().isdisjoint(window):  # the usual case, at C speed
+            return []
+        return [f"⟨{self.names[t]}⟩" for t in window if t in self.names]
 
 
 def signature(a: list[int], b: list[int], i: int, sa: Shaper, sb: Shaper) -> str:
     """The shape of the divergence of two id lists that first differ at `i`."""
     shape = f"{sa.token(a, i - 1)}|{sa.token(a, i)} ≠ {sb.token(b, i - 1)}|{sb.token(b, i)}"
-    near = sorted(set(sa.specials_near(a, i + 1)) ^ set(sb.specials_near(b, i + 1)))
+    near_a, near_b = sa.specials_near(a, i + 1), sb.specials_near(b, i + 1)
+    if not near_a and not near_b:  # most divergences: no control token near, no sets to build
+        return shape
+    near = sorted(set(near_a) ^ set(near_b))
     return shape + (f" {' '.join(near)}" if near else "")
 
 
