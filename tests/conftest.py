@@ -23,6 +23,34 @@ CL100K_FILE = FIXTURES / "cl100k" / "cl100k_base.tiktoken"
 MINILM = FIXTURES / "minilm"
 CORPUS_TXT = FIXTURES / "corpus" / "mixed.txt"
 CORPUS_JSONL = FIXTURES / "corpus" / "mixed.jsonl"
+#: llama.cpp's vocab-only GGUFs with its tokenizer tests' strings (.inp) and the original tokenizers' ids (.out)
+GGUF = FIXTURES / "gguf"
+
+
+def gguf_vocab(family: str) -> Path:
+    return GGUF / f"ggml-vocab-{family}.gguf"
+
+
+def _llama_cpp_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+#: llama-cpp-python takes minutes to build, so scripts/test.sh installs it in the 5.x venv only and sets
+#: TOKAUDIT_REQUIRE_LLAMA_CPP there: a missing build then fails the run instead of skipping its tests.
+needs_llama_cpp = pytest.mark.skipif(
+    not _llama_cpp_installed() and not os.environ.get("TOKAUDIT_REQUIRE_LLAMA_CPP"),
+    reason="llama-cpp-python is not installed (pip install 'tokaudit[llama-cpp]'); scripts/test.sh builds it for 5.x",
+)
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    # tests parametrized over every registered source include `llama.cpp`: those cases need its build
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "llama.cpp" in params.values():
+            item.add_marker(needs_llama_cpp)
 
 
 def mistral_data(name: str) -> Path:

@@ -82,9 +82,11 @@ class Rendered:
 
 def add_special_default(spec: SideSpec, side: str) -> bool:
     """`chat_add_special_tokens`, defaulting to what each pipeline does: the serving chat path tokenizes the
-    rendered prompt with add_special_tokens off (vLLM); training encodes it like any other text."""
+    rendered prompt with add_special_tokens off (vLLM) or on (llama-server); training encodes it like any other text."""
     if spec.chat_add_special_tokens is not None:
         return spec.chat_add_special_tokens
+    if spec.source == "llama.cpp":
+        return True  # llama-server tokenizes the rendered prompt with add_special on, whichever side it is
     return side == "training"
 
 

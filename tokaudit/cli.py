@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import sys
 import traceback
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -158,8 +159,10 @@ def _progress(quiet: bool) -> object | None:
     return Bar()
 
 
-def _run(command: str, config: Path, c: Common, options: Options) -> None:
-    """Build the request, let the runner carry it out, render the report, map it to an exit code."""
+def _run(command: str, config: Path, c: Common, options: Options, **request: Any) -> None:
+    """Build the request, let the runner carry it out, render the report, map it to an exit code.
+
+    `request`: the Request fields only one command has (bump's --python / --with)."""
     import dataclasses
     import io
 
@@ -170,8 +173,9 @@ def _run(command: str, config: Path, c: Common, options: Options) -> None:
         from tokaudit.runner import Request, run
 
         options = dataclasses.replace(options, debug=c.debug, progress=_progress(c.quiet))  # type: ignore[arg-type]
-        request = Request(command, config, options, baseline=c.baseline, write_baseline=c.write_baseline)
-        outcome = run(request)
+        outcome = run(
+            Request(command, config, options, baseline=c.baseline, write_baseline=c.write_baseline, **request)
+        )
         for line in outcome.wrote:
             typer.echo(line, err=True)
         if not outcome.judged:
@@ -306,6 +310,45 @@ _plain_command(
 
 
 @app.command(
+    "load-check",
+    cls=_Command,
+    epilog=_examples(
+        "tokaudit load-check configs/mistral-7b.yaml",
+        "tokaudit load-check configs/minilm-fast-vs-slow.yaml --threads 16 --processes 4",
+        "tokaudit load-check configs/mistral-7b.yaml --processes 0 --format json -o loads.json",
+    ),
+)
+def load_check(
+    config: ConfigArg,
+    threads: Annotated[
+        int | None,
+        typer.Option("--threads", min=0, help="Loads at once in threads (default: load_check.threads, else 4)."),
+    ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            "--processes", min=0, help="Loads at once in new processes (default: load_check.processes, else 2)."
+        ),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    show: ShowOpt = 20,
+    fail_on: FailOnOpt = None,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Load each `hf` side many times at once, fresh, and check every load got the same tokenizer.
+
+    Each load starts from its own copy of the files and an empty HF cache; every one must resolve
+    to the class and backend of the audit's own load, not fall back to the Python backend, not
+    raise, and give the same ids on the built-in corpus.
+    """
+    options = Options(threads=threads, processes=processes)
+    _run("load-check", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug), options)
+
+
+@app.command(
     cls=_Command,
     epilog=_examples(
         "tokaudit check configs/mistral-7b.yaml --format junit -o tokaudit.xml",
@@ -363,6 +406,50 @@ def snapshot(
         outcome = run(Request(SNAPSHOT, config, Options(builtin=False if no_builtin else None), lock=output))
         for line in outcome.wrote:
             typer.echo(line, err=True)
+
+
+@app.command(
+    cls=_Command,
+    epilog=_examples(
+        "tokaudit bump configs/mistral-bump.yaml --python .venv-4x/bin/python",
+        "tokaudit bump configs/mistral-bump.yaml --with 'transformers==4.57.6'",
+        "tokaudit bump configs/mistral-7b.yaml --with 'transformers==4.57.6' --with 'tokenizers==0.22.1' -f markdown",
+    ),
+)
+def bump(
+    config: ConfigArg,
+    python: Annotated[
+        Path | None,
+        typer.Option("--python", metavar="PATH", help="The other environment's python (with tokaudit)."),
+    ] = None,
+    with_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--with",
+            metavar="SPEC",
+            help="Snapshot in a throwaway environment with this requirement (repeatable; uv, else venv + pip).",
+        ),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    no_builtin: NoBuiltinOpt = False,
+    examples: ExamplesOpt = 5,
+    show: ShowOpt = 20,
+    fail_on: FailOnOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """What moves if you upgrade: snapshot in the other environment, diff here, name both version sets.
+
+    The snapshot is taken there and checked here, so the report reads other -> this; run bump from
+    the environment you are moving to. Exits as `diff --against` does.
+    """
+    if (python is None) == (not with_):
+        typer.echo("error: bump: give --python PATH or --with SPEC, one of the two", err=True)
+        raise typer.Exit(2)
+    options = Options(builtin=False if no_builtin else None, examples=examples)
+    common = Common(fmt, output, show, fail_on, debug=debug)
+    say = functools.partial(typer.echo, err=True)
+    _run("bump", config, common, options, python=python, with_specs=tuple(with_ or ()), say=say)
 
 
 def main() -> None:

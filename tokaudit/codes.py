@@ -305,6 +305,36 @@ CODES: dict[str, Code] = {
         "vLLM's `--tokenizer-mode auto` would serve the model with mistral-common (the folder ships `tekken.json` or `tokenizer.model.v*` and mistral-common is installed), not the transformers tokenizer audited as serving",
         hint="audit `source: mistral-common` as serving, or start vLLM with --tokenizer-mode hf",
     ),
+    "TA219": Code(
+        "TA219",
+        Severity.ERROR,
+        "vocab-size",
+        "a GGUF that holds weights has fewer embedding rows (`token_embd.weight`, from the tensor table) than tokens in its vocabulary",
+        hint=(
+            "ids past the embedding rows crash llama.cpp or read garbage: the GGUF was converted from mismatched "
+            "files; reconvert it from the checkpoint the tokenizer belongs to"
+        ),
+    ),
+    "TA220": Code(
+        "TA220",
+        Severity.WARNING,
+        "regex",
+        "a GGUF's BPE vocabulary names no known pre-tokenizer (`tokenizer.ggml.pre` is `default` or missing): llama.cpp splits text with the GPT-2 fallback regex",
+        hint=(
+            "the converter did not recognise the tokenizer and fell back to GPT-2's regex (token counts drift by "
+            "several percent): reconvert with a llama.cpp that knows the model, or compare with `tokaudit diff`"
+        ),
+    ),
+    "TA221": Code(
+        "TA221",
+        Severity.WARNING,
+        "bos-eos",
+        "a GGUF's `add_bos_token` / `add_eos_token` says to add BOS / EOS and the other side adds none, or the reverse",
+        hint=(
+            "the two pipelines start (or end) sequences differently: set `add_bos` / `add_eos` on one side to what "
+            "the model was trained with, or fix the flag in the GGUF (gguf-py's gguf_set_metadata.py)"
+        ),
+    ),
     "TA301": Code(
         "TA301",
         Severity.ERROR,
@@ -453,6 +483,46 @@ CODES: dict[str, Code] = {
         "label-value",
         "the mask is right but trained labels are other ids than input_ids (pre-shifted labels)",
         hint="a causal LM shifts labels itself: labels[i] must be input_ids[i] or -100",
+    ),
+    "TA601": Code(
+        "TA601",
+        Severity.ERROR,
+        "load-error",
+        "`load-check`: a fresh load of an `hf` side raised (names the load and the exception)",
+        hint=(
+            "a worker that loads the tokenizer the same way would crash: pin transformers / tokenizers, load once "
+            "and share the files (or the object) with the workers, or fix what the exception names"
+        ),
+    ),
+    "TA602": Code(
+        "TA602",
+        Severity.ERROR,
+        "python-fallback",
+        "`load-check`: a fresh load got the Python backend although the fast one was asked for (names the load and the class)",
+        hint=(
+            "under concurrent first-time loads AutoTokenizer fell back to the Python class: make sure tokenizer.json "
+            "is in the folder and `tokenizers` imports on every node, and load before forking the workers"
+        ),
+    ),
+    "TA603": Code(
+        "TA603",
+        Severity.ERROR,
+        "resolution",
+        "`load-check`: a fresh load resolved to another class or backend than the audit's own load of the side",
+        hint=(
+            "AutoTokenizer's choice depends on state that differs between loads (the cache, remote code, the "
+            "installed packages): name the tokenizer class explicitly, or load once and share"
+        ),
+    ),
+    "TA604": Code(
+        "TA604",
+        Severity.ERROR,
+        "load-ids",
+        "`load-check`: a fresh load gives other ids on the built-in corpus than the audit's own load (first sample shown)",
+        hint=(
+            "loads of the same files tokenize differently: some workers would train on (or serve) other ids; "
+            "compare the class and files each load got (`--debug`), and load once and share"
+        ),
     ),
 }
 

@@ -18,6 +18,7 @@ from pydantic import (
     StrictStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from tokaudit.errors import ConfigError
@@ -29,6 +30,8 @@ SpecialText = Literal["parse", "literal", "raise"]
 # A 40-hex commit pins a hub revision; anything else (main, v1.0) can move under you.
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+#: load-check: at most this many loads of each kind at once (a guard against a typo's 10000 processes)
+MAX_LOADS = 256
 
 
 class _Strict(BaseModel):
@@ -103,6 +106,19 @@ class MaskSpec(_Strict):
     train_on: list[StrictStr] | None = None
 
 
+class LoadCheckSpec(_Strict):
+    """load-check (also run by `check` when set): how many fresh loads of each `hf` side at once."""
+
+    threads: StrictInt = Field(default=0, ge=0, le=MAX_LOADS)
+    processes: StrictInt = Field(default=0, ge=0, le=MAX_LOADS)
+
+    @model_validator(mode="after")
+    def _some_loads(self) -> LoadCheckSpec:
+        if self.threads == 0 and self.processes == 0:
+            raise ValueError("set `threads` and/or `processes` above 0")
+        return self
+
+
 class Settings(_Strict):
     """A whole validated config; paths are absolute (resolved against the config file)."""
 
@@ -113,6 +129,7 @@ class Settings(_Strict):
     builtin_corpus: StrictBool = True
     conversations: Path | None = None
     mask: MaskSpec | None = None
+    load_check: LoadCheckSpec | None = None
     fail_on: Severity = Severity.ERROR
     ignore: list[StrictStr] = []
     config_path: Path | None = None
@@ -191,7 +208,21 @@ def settings_from_dict(raw: Any, cfg_path: Path) -> Settings:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ConfigError(f"{cfg_path}: {_loc(first['loc'])}: {_describe(first)}{more}") from None
     _check_user_code(settings, cfg_path)
+    _check_load_check(settings, cfg_path)
     return _check_dataset_sides(_resolve_paths(settings, cfg_path), cfg_path)
+
+
+#: the sources load-check can load afresh (they implement sources.capabilities.Reloadable)
+RELOADABLE = ("hf", "hf-slow")
+
+
+def _check_load_check(s: Settings, cfg_path: Path) -> None:
+    """`load_check:` needs a side to load: say so before `check` spends time on the other checks."""
+    if s.load_check is not None and not {s.training.source, s.serving.source} & set(RELOADABLE):
+        raise ConfigError(
+            f"{cfg_path}: load_check: load-check loads `hf` and `hf-slow` sides, and this config has none "
+            f"(training: {s.training.source}, serving: {s.serving.source})"
+        )
 
 
 #: keys that tokaudit applies around a library's encode; a `python` side's encode(text) is called as is

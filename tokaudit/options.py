@@ -34,6 +34,10 @@ class Options:
     #: check a reproducible random sample of this many samples (`--sample N --seed S`)
     sample: int | None = None
     seed: int = 0
+    #: load-check: fresh loads at once in threads / in processes (`--threads`, `--processes`); None means the
+    #: config's `load_check:`, else the check's default
+    threads: int | None = None
+    processes: int | None = None
     #: show third-party log output (`--debug`)
     debug: bool = False
     progress: Progress | None = None

@@ -17,7 +17,22 @@ def import_transformers() -> Any:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     import transformers
 
+    # 4.x's GGUF converter draws a tqdm bar while it rebuilds merges: noise on the user's terminal
+    transformers.utils.logging.disable_progress_bar()
     return transformers
+
+
+_debug = False
+
+
+def set_debug(on: bool) -> None:
+    """--debug: let libraries that log from C (llama.cpp) through to the terminal. Forked workers inherit it."""
+    global _debug
+    _debug = on
+
+
+def debugging() -> bool:
+    return _debug
 
 
 def silence_libraries() -> None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import functools
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tokaudit.baseline import apply_baseline, read_baseline, write_baseline
+from tokaudit.bump import Other
+from tokaudit.bump import run as bump_run
 from tokaudit.checks.base import CheckResult
 from tokaudit.checks.registry import CHECKS, Stream, checks_for, stored_side
 from tokaudit.checks.revisions import config_findings
@@ -22,6 +25,7 @@ from tokaudit.errors import ConfigError, InputError
 from tokaudit.findings import Finding, Report, Skipped
 from tokaudit.options import Options
 from tokaudit.output import write_file
+from tokaudit.quiet import set_debug
 from tokaudit.readers import Sample
 from tokaudit.shards import SHARD_BYTES, Shard, draw, plan, read
 from tokaudit.snapshot import build_lock, dump_lock
@@ -37,13 +41,14 @@ SNAPSHOT_CHUNK = 2048
 #: what `Request.command` may be besides a CHECKS name
 ALL = "check"
 SNAPSHOT = "snapshot"
+BUMP = "bump"
 
 
 @dataclass(frozen=True)
 class Request:
     """One run, as the CLI's flags (or the API's arguments) describe it."""
 
-    command: str  # a CHECKS name, "check" (every check with inputs) or "snapshot"
+    command: str  # a CHECKS name, "check" (every check with inputs), "snapshot" or "bump"
     config: Path | Settings
     options: Options = field(default_factory=Options)
     #: fail only on findings not recorded in this baseline file
@@ -52,6 +57,11 @@ class Request:
     write_baseline: Path | None = None
     #: snapshot: where the lock goes
     lock: Path | None = None
+    #: bump: the other environment's interpreter (`--python`), or what a throwaway one gets (`--with`)
+    python: Path | None = None
+    with_specs: tuple[str, ...] = ()
+    #: where a long step says what it is doing (the CLI prints it on stderr; the runner never prints)
+    say: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,10 +80,14 @@ def run(request: Request) -> Outcome:
     settings = request.config if isinstance(request.config, Settings) else load_config(request.config)
     known = read_baseline(request.baseline) if request.baseline else None  # a bad baseline fails before the work
     _refuse_stored(settings, request)
+    set_debug(request.options.debug)  # llama.cpp logs from C: only --debug lets them through
     sides = load_sides(settings)
     if request.command == SNAPSHOT:
         return _snapshot(request, settings, sides)
-    report = run_checks(settings, sides, request.command, request.options)
+    if request.command == BUMP:
+        report = _bump(request, settings, sides)
+    else:
+        report = run_checks(settings, sides, request.command, request.options)
     if request.write_baseline is not None:
         n = write_baseline(report, request.write_baseline)
         return Outcome(report, settings, (f"wrote {request.write_baseline} ({n} finding(s) recorded)",), judged=False)
@@ -88,7 +102,7 @@ def _refuse_stored(settings: Settings, request: Request) -> None:
     if side is None:
         return
     what = None
-    if request.command == SNAPSHOT or request.options.against is not None:
+    if request.command in (SNAPSHOT, BUMP) or request.options.against is not None:
         what = "a snapshot"
     elif request.command in CHECKS and CHECKS[request.command].needs_tokenizers:
         what = f"`{request.command}`"
@@ -178,6 +192,16 @@ def header(settings: Settings, sides: Sides) -> dict[str, Any]:
         "model": model.model_dump(mode="json") if model else None,
         "sides": {name: tok.describe() for name, tok in sides.items()},
     }
+
+
+def _bump(request: Request, settings: Settings, sides: Sides) -> Report:
+    """Snapshot in the other environment, `diff --against` it here (tokaudit.bump)."""
+    other = Other(request.python, request.with_specs)
+
+    def diff(options: Options) -> Report:
+        return run_checks(settings, sides, "diff", options)
+
+    return bump_run(settings, other, request.options, diff, say=request.say or (lambda _: None))
 
 
 def _snapshot(request: Request, settings: Settings, sides: Sides) -> Outcome:

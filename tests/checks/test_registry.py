@@ -20,4 +20,6 @@ def test_checks_for_follows_the_inputs(cfg) -> None:  # type: ignore[no-untyped-
     chat = {**base, "conversations": str(FIXTURES / "chats" / "mistral.jsonl")}
     assert checks_for(load_config(cfg(chat))) == ["diff", "vocab-check", "template-check"]
     mask = {**chat, "mask": {"strategy": "fastchat"}}
-    assert checks_for(load_config(cfg(mask))) == list(CHECKS)
+    assert checks_for(load_config(cfg(mask))) == ["diff", "vocab-check", "template-check", "mask-check"]
+    loads = {**mask, "load_check": {"threads": 2}}
+    assert checks_for(load_config(cfg(loads))) == list(CHECKS)

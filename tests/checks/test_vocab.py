@@ -18,7 +18,17 @@ from tests.checks.vocab_fixtures import (
     mistral_checkpoint,
     mistral_copy,
 )
-from tests.conftest import CL100K_FILE, CL100K_HF, MINILM, MISTRAL_HF, MISTRAL_SP, mistral_data, side, write_config
+from tests.conftest import (
+    CL100K_FILE,
+    CL100K_HF,
+    MINILM,
+    MISTRAL_HF,
+    MISTRAL_SP,
+    gguf_vocab,
+    mistral_data,
+    side,
+    write_config,
+)
 from tokaudit.checks.base import CheckResult
 from tokaudit.checks.vocab import check as vocab
 from tokaudit.checks.vocab.files import constructs
@@ -37,6 +47,8 @@ REAL = {
     "tiktoken": {"encoding": "cl100k_base"},
     "mistral-common": {"path": str(mistral_data("tekken_240911.json"))},
     "python": {"object": "tests.pipelines.compat:build", "args": {"path": str(MISTRAL_HF)}},
+    "gguf": {"path": str(gguf_vocab("gpt-2"))},
+    "llama.cpp": {"path": str(gguf_vocab("gpt-2"))},
 }
 TOKENIZERS = sorted(n for n in SOURCES if n != "dataset")
 CL100K_PATTERN = json.loads((Path(__file__).parent.parent / "sources" / "cl100k_pattern.json").read_text())

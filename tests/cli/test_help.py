@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import invoke
 
-COMMANDS = ["diff", "vocab-check", "template-check", "mask-check", "check", "snapshot"]
+COMMANDS = ["diff", "vocab-check", "template-check", "mask-check", "load-check", "check", "snapshot", "bump"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -22,14 +22,16 @@ GENERATION = FIXTURES / "templates" / "mistral-instruct-generation.jinja"
 CHAT = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello there."}]
 
 EXPECTED: dict[str, set[str]] = {
-    "hf": {"AssistantMasker", "ResolutionReporter"},
-    "hf-slow": {"AssistantMasker", "ResolutionReporter"},
-    "tokenizers": set(),
-    "sentencepiece": set(),
-    "tiktoken": set(),
-    "mistral-common": {"ChatEncoder"},
+    "hf": {"AssistantMasker", "Pipeline", "Reloadable", "ResolutionReporter"},
+    "hf-slow": {"AssistantMasker", "Reloadable", "ResolutionReporter"},
+    "tokenizers": {"Pipeline"},
+    "sentencepiece": {"Converted"},
+    "tiktoken": {"Converted"},
+    "mistral-common": {"ChatEncoder", "Converted"},
     "python": set(),
     "dataset": {"StoredTokens"},
+    "gguf": {"AssistantMasker", "GgufBacked", "Pipeline"},
+    "llama.cpp": {"GgufBacked"},
 }
 
 

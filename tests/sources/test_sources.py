@@ -15,6 +15,7 @@ from tests.conftest import (
     MISTRAL_HF,
     MISTRAL_SP,
     MISTRAL_SP_DIR,
+    gguf_vocab,
     mistral_data,
 )
 from tokaudit.config import SideSpec
@@ -36,6 +37,8 @@ REAL = {
     "dataset": dict(
         path=str(FIXTURES / "datasets" / "tokenized-mistral.jsonl"), text_field="text", ids_field="input_ids"
     ),
+    "gguf": dict(path=str(gguf_vocab("gpt-2"))),
+    "llama.cpp": dict(path=str(gguf_vocab("gpt-2"))),
 }
 #: sources that encode text with a library (a `dataset` side has stored ids instead)
 TOKENIZERS = sorted(n for n in SOURCES if n != "dataset")

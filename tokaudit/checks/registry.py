@@ -13,6 +13,7 @@ from typing import Any
 from tokaudit.checks.base import CheckResult
 from tokaudit.checks.diff import against
 from tokaudit.checks.diff import check as diff
+from tokaudit.checks.load import check as load
 from tokaudit.checks.mask import check as mask
 from tokaudit.checks.template import check as template
 from tokaudit.checks.vocab import check as vocab
@@ -63,6 +64,8 @@ CHECKS: dict[str, Check] = {
     "vocab-check": Check(vocab.run, lambda s: True, "both sides' files; model.vocab_size / model.config"),
     "template-check": Check(template.run, _has_chat, "conversations: and/or a side's chat_template"),
     "mask-check": Check(mask.run, lambda s: s.mask is not None, "mask: (strategy, dataset)"),
+    # `tokaudit load-check` always runs it; `check` only when the config asks for the fresh loads
+    "load-check": Check(load.run, lambda s: s.load_check is not None, "an `hf` side; load_check: (threads, processes)"),
 }
 
 

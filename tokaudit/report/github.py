@@ -6,6 +6,7 @@ from typing import TextIO
 
 from tokaudit.findings import Report
 from tokaudit.report import summary as summ
+from tokaudit.report.problems import component
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -28,6 +29,8 @@ def render(
         if f.count > 1:
             where += f" (× {summ.number(f.count)} samples)"
         context = f" at {f.detail['context']}" if "context" in f.detail else ""
+        found = component(f)
+        context += f" (component: {found[0]})" if found else ""
         title = escape_property(f"{f.code} {f.category or ''}".strip())
         stream.write(f"::{LEVEL[f.severity.value]} title={title}::{escape_data(f.message + where + context)}\n")
     for s in report.skipped:

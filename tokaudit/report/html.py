@@ -7,7 +7,7 @@ from typing import TextIO
 
 from tokaudit.findings import TOKEN_SIDES, Finding, Report, TokenView, token_evidence
 from tokaudit.report import summary as summ
-from tokaudit.report.problems import compact, differing_tokens, plural, seen
+from tokaudit.report.problems import compact, component, differing_tokens, plural, seen
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}
@@ -21,6 +21,7 @@ h1{font-size:1.4em} table.sum td{padding:2px 12px} .meta{color:#666;font-size:.9
 .tok small{display:block;font-size:10px;color:#333}
 .t0{background:#7fdbff}.t1{background:#ffdc00}.hint{color:#555;font-size:.9em;margin-top:.4em}
 .seen{font-weight:bold;font-size:.9em;margin-top:.2em}
+.component{font-size:.9em;margin-top:.4em}
 h2{font-size:1.15em;margin-top:1.4em}
 table.problems{border-collapse:collapse}
 table.problems th{text-align:left;font-size:.85em;color:#555;padding:2px 10px;border-bottom:1px solid #ccc}
@@ -115,6 +116,9 @@ def _finding(f: Finding, n: int) -> str:
         for s, side in sides.items():
             parts.append(f'<div class="name">{s}</div><div>{_tokens(side["tokens"])}</div>')
         parts.append("</div>")
+    found = component(f)
+    if found is not None:
+        parts.append(f'<div class="component"><b>component: {escape(found[0])}</b> {escape(found[1])}</div>')
     if f.hint:
         parts.append(f'<div class="hint">hint: {escape(f.hint)}</div>')
     parts.append("</div>")

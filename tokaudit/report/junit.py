@@ -7,7 +7,7 @@ from typing import TextIO
 
 from tokaudit.findings import Report, Severity
 from tokaudit.report import summary as summ
-from tokaudit.report.problems import seen
+from tokaudit.report.problems import component, seen
 
 
 def render(
@@ -43,6 +43,8 @@ def render(
         samples = seen(f)
         body = f"{f.message}\n" + (f"{samples}\n" if samples else "")
         body += f"context: {f.detail['context']}\n" if "context" in f.detail else ""
+        found = component(f)
+        body += f"component: {found[0]}\n" + (f"ablation: {found[1]}\n" if found[1] else "") if found else ""
         body += f"hint: {f.hint}\n" if f.hint else ""
         el = ET.SubElement(case, tag, message=f.message, type=f.code)
         el.text = body

@@ -6,6 +6,7 @@ from typing import TextIO
 
 from tokaudit.findings import Report
 from tokaudit.report import summary as summ
+from tokaudit.report.problems import component
 
 ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
 
@@ -29,11 +30,19 @@ def render(
         out.append("")
     findings = report.sorted_findings()
     if findings:
-        out += ["| | code | category | count | first seen | message |", "| --- | --- | --- | ---: | --- | --- |"]
+        # diff's ablation adds a column, only when some finding has one
+        ablated = any(component(f) for f in findings[:max_shown])
+        extra = (" component |", " --- |") if ablated else ("", "")
+        out += [
+            f"| | code | category | count | first seen | message |{extra[0]}",
+            f"| --- | --- | --- | ---: | --- | --- |{extra[1]}",
+        ]
         for f in findings[:max_shown]:
+            found = component(f)
+            cell = f" {_cell(found[0])} |" if found else " |"
             out.append(
                 f"| {ICON[f.severity.value]} | `{f.code}` | {_cell(f.category or '')} | {summ.number(f.count)} "
-                f"| {_cell(f.location or '')} | {_cell(f.message)} |"
+                f"| {_cell(f.location or '')} | {_cell(f.message)} |" + (cell if ablated else "")
             )
         if len(findings) > max_shown:
             out.append(f"\n…and {len(findings) - max_shown} more (run `tokaudit {report.command} --format json`).")

@@ -66,3 +66,13 @@ def seen(f: Finding) -> str | None:
     if rest > 0 and samples:
         text += f", … ({number(rest)} more)"
     return text
+
+
+def component(f: Finding) -> tuple[str, str] | None:
+    """diff's ablation: (the component whose swap makes the ids equal, the verdict); None without one."""
+    name = f.detail.get("component")
+    if not isinstance(name, str):
+        return None
+    ablation = f.detail.get("ablation")
+    verdict = ablation.get("verdict") if isinstance(ablation, dict) else None
+    return name, verdict if isinstance(verdict, str) else ""

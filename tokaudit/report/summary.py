@@ -29,6 +29,9 @@ LABELS = {
     "sample_sides_compared": "sample sides compared",
     "sample_sides_moved": "sample sides moved",
     "versions": "library versions",
+    # bump (the diff --against keys, and which two environments)
+    "environments": "environments",
+    "other_environment": "other environment",
     # vocab-check
     "training_ids": "training vocabulary size",
     "serving_ids": "serving vocabulary size",
@@ -43,6 +46,8 @@ LABELS = {
     "training_autotokenizer": "training AutoTokenizer",
     "serving_autotokenizer": "serving AutoTokenizer",
     "vllm_tokenizer_mode_auto": "vLLM tokenizer_mode=auto",
+    "training_gguf": "training GGUF metadata",
+    "serving_gguf": "serving GGUF metadata",
     # template-check
     "conversations": "conversations checked",
     "conversations_skipped": "conversations skipped",
@@ -62,6 +67,14 @@ LABELS = {
     # snapshot
     "samples": "samples recorded",
     "sides": "sides recorded",
+    # load-check
+    "load_threads": "loads at once in threads",
+    "load_processes": "loads at once in processes",
+    "load_samples": "built-in samples per load",
+    "training_loads": "training loads by class (backend)",
+    "serving_loads": "serving loads by class (backend)",
+    "loads_checked": "fresh loads checked",
+    "loads_failing": "fresh loads with a problem",
 }
 
 

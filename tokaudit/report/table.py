@@ -11,7 +11,7 @@ from rich.text import Text
 
 from tokaudit.findings import TOKEN_SIDES, Finding, Report, SideTokens, token_evidence
 from tokaudit.report import summary as summ
-from tokaudit.report.problems import compact, differing_tokens, plural, seen
+from tokaudit.report.problems import compact, component, differing_tokens, plural, seen
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 TOKEN_STYLES = ("black on bright_cyan", "black on bright_yellow")
@@ -167,6 +167,9 @@ def _finding_panel(f: Finding, n: int) -> Panel:
         parts.append(_tokens_table(sides))
     if isinstance(d.get("mask_view"), dict):
         parts.append(_mask_view(d["mask_view"]))
+    found = component(f)
+    if found is not None:
+        parts.append(Text.assemble(("component: ", "bold"), (found[0], "bold"), (f"  {found[1]}" if found[1] else "")))
     if f.hint:
         parts.append(Text(f"hint: {f.hint}", style="dim"))
     title = Text.assemble(

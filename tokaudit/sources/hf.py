@@ -11,7 +11,7 @@ from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
 from tokaudit.quiet import import_transformers
 from tokaudit.sources.base import ADDED_FLAGS, ROLES, AddedEntry, FileLimits, RoleToken, Tokenizer
-from tokaudit.sources.capabilities import Messages, Refused, Resolution
+from tokaudit.sources.capabilities import Assembly, LoadRecord, Messages, NoPipeline, Refused, Resolution
 from tokaudit.sources.pieces import (
     BYTE_PIECE,
     assemble_vocab,
@@ -50,8 +50,12 @@ class HFTokenizer(Tokenizer):
     default_special_text = "parse"
     want_fast = True
 
-    def __init__(self, spec: SideSpec) -> None:
+    def __init__(self, spec: SideSpec, *, cache_dir: str | None = None, strict: bool = True) -> None:
         super().__init__(spec)
+        #: load-check's fresh loads: their own HF cache, and whatever AutoTokenizer hands back is kept
+        #: (not refused) so the check can report it
+        self._cache_dir = cache_dir
+        self._strict = strict
         self.tf = import_transformers()
         self.tok = self._load()
         # Read now: transformers resets the backend's truncation/padding on every encode call.
@@ -63,6 +67,8 @@ class HFTokenizer(Tokenizer):
             kwargs["revision"] = self.spec.revision
         if cls is self.tf.AutoTokenizer:
             kwargs["use_fast"] = use_fast
+        if self._cache_dir is not None:
+            kwargs["cache_dir"] = self._cache_dir
         folder = Path(self.spec.path) if self.spec.path else None
         if folder is not None and folder.is_dir() and not any((folder / f).is_file() for f in TOKENIZER_FILES):
             raise SourceError(
@@ -79,6 +85,8 @@ class HFTokenizer(Tokenizer):
 
     def _load(self) -> Any:
         tok = self._from_pretrained(self.tf.AutoTokenizer, use_fast=True)
+        if not self._strict:
+            return tok
         if type(tok).__name__.startswith("MistralCommon"):
             raise SourceError(
                 f"{self.spec.path}: AutoTokenizer resolved {type(tok).__name__}, mistral-common's tokenizer "
@@ -144,6 +152,25 @@ class HFTokenizer(Tokenizer):
         except Exception as exc:  # the template's refusal, raised by transformers
             raise Refused(f"{type(exc).__name__}: {exc}") from exc
         return [int(i) for i in out["input_ids"]], [bool(m) for m in out["assistant_masks"]]
+
+    def reload(self, texts: list[str], threads: int, processes: int) -> list[LoadRecord]:
+        from tokaudit.sources.hf_reload import reload_all
+
+        return reload_all(self.spec, texts, threads, processes, asked_fast=self.want_fast)
+
+    def pipeline(self) -> Assembly:
+        return self._pipeline
+
+    @cached_property
+    def _pipeline(self) -> Assembly:
+        from tokaudit.sources.assembly import from_backend
+
+        backend = getattr(self.tok, "backend_tokenizer", None)
+        origin = f"{type(self.tok).__name__}.backend_tokenizer (transformers {self.tf.__version__})"
+        if backend is None:
+            raise NoPipeline(f"{origin}: the loaded class has no tokenizers backend")
+        # transformers turns the backend's truncation and padding off on every call (see _read_limits)
+        return from_backend(self, backend, origin, resets_limits=True)
 
     def resolution(self) -> Resolution:
         cls = type(self.tok).__name__
@@ -298,6 +325,8 @@ class HFSlowTokenizer(HFTokenizer):
 
     source = "hf-slow"
     want_fast = False
+    #: the Python backend runs no tokenizers pipeline (None: not capabilities.Pipeline)
+    pipeline = None  # type: ignore[assignment]
 
     def _load(self) -> Any:
         tok = self._from_pretrained(self.tf.AutoTokenizer, use_fast=False)

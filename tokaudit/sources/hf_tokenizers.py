@@ -10,6 +10,7 @@ from typing import Any
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
 from tokaudit.sources.base import ADDED_FLAGS, ROLES, AddedEntry, FileLimits, RoleToken, Tokenizer
+from tokaudit.sources.capabilities import Assembly
 from tokaudit.sources.pieces import BYTE_PIECE, assemble_vocab, piece_bytes, scheme_of, split_regexes
 
 
@@ -195,6 +196,17 @@ class TokenizersTokenizer(Tokenizer):
 
     def file_limits(self) -> FileLimits | None:
         return self._limits
+
+    # -- capabilities (tokaudit.sources.capabilities) ----------------------------------------------
+    def pipeline(self) -> Assembly:
+        return self._pipeline
+
+    @cached_property
+    def _pipeline(self) -> Assembly:
+        from tokaudit.sources.assembly import from_backend
+
+        # the library runs the file's truncation and padding: they are part of this side's pipeline
+        return from_backend(self, self.tok, f"{self.file} (tokenizers {self._lib.__version__})", resets_limits=False)
 
     def backend(self) -> str:
         return f"tokenizers.Tokenizer ({self._json.get('model', {}).get('type', '?')})"

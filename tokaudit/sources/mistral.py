@@ -8,7 +8,7 @@ from typing import Any
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
 from tokaudit.sources.base import AddedEntry, RoleToken, Tokenizer
-from tokaudit.sources.capabilities import Messages, Refused
+from tokaudit.sources.capabilities import Assembly, Messages, NoPipeline, Refused
 from tokaudit.sources.spm import sp_added_tokens, sp_roles, sp_surface, sp_vocab_bytes
 from tokaudit.sources.tiktoken_bpe import tiktoken_decode_each, tiktoken_vocab_bytes
 
@@ -149,6 +149,19 @@ class MistralCommonTokenizer(Tokenizer):
         return [(str(self.tk._model._pat_str), "tiktoken")]
 
     # -- capabilities (tokaudit.sources.capabilities) ----------------------------------------------
+    def conversion(self) -> Assembly:
+        return self._conversion
+
+    @cached_property
+    def _conversion(self) -> Assembly:
+        from pathlib import Path
+
+        from tokaudit.sources.conversions import tekken_conversion
+
+        if self._sp is not None:
+            raise NoPipeline(f"{self.spec.path}: transformers' conversion is only compared for tekken files")
+        return tekken_conversion(self, Path(str(self.spec.path)), str(self.tk._model._pat_str), self._specials)
+
     def encode_chat(self, messages: Messages, tools: Messages | None = None) -> list[int]:
         from mistral_common.protocol.instruct.request import ChatCompletionRequest
 

@@ -19,6 +19,8 @@ SOURCES: dict[str, str] = {
     "mistral-common": "tokaudit.sources.mistral:MistralCommonTokenizer",
     "python": "tokaudit.sources.python_code:PythonTokenizer",
     "dataset": "tokaudit.sources.dataset:DatasetTokens",
+    "gguf": "tokaudit.sources.gguf_hf:GGUFTokenizer",
+    "llama.cpp": "tokaudit.sources.llama_cpp:LlamaCppTokenizer",
 }
 
 

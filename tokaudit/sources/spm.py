@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
 from tokaudit.sources.base import AddedEntry, RoleToken, Tokenizer
+from tokaudit.sources.capabilities import Assembly
 
 
 class SentencePieceTokenizer(Tokenizer):
@@ -83,6 +85,16 @@ class SentencePieceTokenizer(Tokenizer):
 
     def decode_each(self, ids: list[int]) -> list[str]:
         return list(self.sp.decode([[i] for i in ids]))
+
+    # -- capabilities (tokaudit.sources.capabilities) ----------------------------------------------
+    def conversion(self) -> Assembly:
+        return self._conversion
+
+    @cached_property
+    def _conversion(self) -> Assembly:
+        from tokaudit.sources.conversions import sentencepiece_conversion
+
+        return sentencepiece_conversion(self, Path(self.spec.path or ""))
 
 
 def load_sentencepiece(path: str):  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from typing import Any
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
 from tokaudit.sources.base import AddedEntry, Tokenizer
+from tokaudit.sources.capabilities import Assembly
 
 
 def _get_encoding(name: str) -> Any:
@@ -115,6 +116,16 @@ class TiktokenTokenizer(Tokenizer):
 
     def split_patterns(self) -> list[tuple[str, str]]:
         return [(str(self.enc._pat_str), "tiktoken")]
+
+    # -- capabilities (tokaudit.sources.capabilities) ----------------------------------------------
+    def conversion(self) -> Assembly:
+        return self._conversion
+
+    @cached_property
+    def _conversion(self) -> Assembly:
+        from tokaudit.sources.conversions import tiktoken_conversion
+
+        return tiktoken_conversion(self, self.enc, str(self.spec.path) if self.spec.path else None)
 
 
 def tiktoken_vocab_bytes(enc: Any, offset: int = 0) -> list[bytes | None]:

@@ -180,7 +180,13 @@ def _categorize(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int) -> 
             f"({len(long_.ids)} tokens)"
         )
     if a.surfaces == b.surfaces:
-        k = next(k for k in range(len(a.core)) if a.core[k] != b.core[k])
+        k = next((k for k in range(len(a.core)) if a.core[k] != b.core[k]), None)
+        if k is None:  # the text's ids agree: the sides add a different id as BOS / EOS
+            k = next(k for k in range(min(len(a.ids), len(b.ids))) if a.ids[k] != b.ids[k])
+            return "id-mapping", (
+                f"{a.tok.piece(a.ids[k])!r} (added by the tokenizer) is id {a.ids[k]} on {a.name} "
+                f"and id {b.ids[k]} on {b.name}"
+            )
         return "id-mapping", f"{decode(a.surfaces[k])!r} is id {a.core[k]} on {a.name} and id {b.core[k]} on {b.name}"
     fallback_a = any(a.tok.is_fallback(t) for t in a.core[i:end_a])
     fallback_b = any(b.tok.is_fallback(t) for t in b.core[i:end_b])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from tokaudit.checks.diff.ablation import ablate
 from tokaudit.checks.diff.divergence import CATEGORIES, Side, explain
 from tokaudit.checks.diff.signature import Shaper, bounds, error_signature, signature
 from tokaudit.checks.groups import Groups, SkippedLog
@@ -134,13 +135,15 @@ def _explained(sides: Sides, sample: Sample, a: list[int], b: list[int], shape: 
         Side("serving", sides.serving, b, text_in=sample.text),
     )
     text = sample.text if len(sample.text) <= TEXT_SHOWN else sample.text[:TEXT_SHOWN] + "…"
+    # which pipeline component causes it: once per distinct divergence, on its first example
+    ablation = ablate(sample.text, ("training", sides.training, a), ("serving", sides.serving, b))
     return finding(
         code_for(div.category, "TA1"),
         div.message,
         sample=sample.where,
         category=div.category,
         signature=f"{div.category}: {shape}",
-        detail={"text": text, **div.detail},
+        detail={"text": text, **div.detail, **(ablation.detail() if ablation else {})},
     )
 
 

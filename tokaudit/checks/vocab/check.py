@@ -6,6 +6,7 @@ The parts, in the order they run (codes in docs/codes.md):
   vocab_specials     TA203-209 roles, added tokens, shared ids, renumbered specials, pad == eos
   vocab_files        TA210 generation_config.json, TA215 regex portability, TA216 truncation / padding
   vocab_resolution   TA217-218 which tokenizer AutoTokenizer and vLLM really load
+  vocab_gguf         TA219-221 a GGUF side's embedding rows, pre-tokenizer and BOS / EOS flags
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from tokaudit.checks.base import CheckResult
 from tokaudit.checks.vocab import compare as vocab_compare
 from tokaudit.checks.vocab import files as vocab_files
+from tokaudit.checks.vocab import gguf as vocab_gguf
 from tokaudit.checks.vocab import specials as vocab_specials
 from tokaudit.checks.vocab.resolution import resolution
 from tokaudit.checks.vocab.view import ROLE_NAMES, View, read_view, show_role
@@ -51,6 +53,8 @@ def run(settings: Settings, sides: Sides, options: Options) -> CheckResult:
     findings += vocab_files.truncation_findings(views)
     resolved, found = resolution(views)
     findings += found
+    in_gguf, gguf_summary = vocab_gguf.gguf_findings(views)
+    findings += in_gguf
     result.summary = {
         **{f"{v.name}_ids": v.size for v in views},
         **({"embedding_rows": rows[0]} if rows else {}),
@@ -61,6 +65,7 @@ def run(settings: Settings, sides: Sides, options: Options) -> CheckResult:
         "special_tokens_moved": len(moved),
         "roles": _roles(views),
         **resolved,
+        **gguf_summary,
     }
     return result
 
