@@ -46,7 +46,7 @@ class LlamaCppTokenizer(Tokenizer):
     """llama_tokenize on the GGUF's vocabulary; pieces and bytes from llama.cpp itself."""
 
     source = "llama.cpp"
-    library = "llama.cpp"
+    library = "llama-cpp-python"  # the bindings' version is what pins the llama.cpp inside them
     native_modes = frozenset({"parse", "literal"})
     default_special_text = "parse"
 
@@ -210,7 +210,7 @@ class LlamaCppTokenizer(Tokenizer):
     def version(self) -> str:
         from importlib.metadata import version
 
-        return f"llama-cpp-python {version('llama-cpp-python')}"
+        return version("llama-cpp-python")
 
     def backend(self) -> str:
         kinds = {1: "SPM", 2: "BPE", 3: "WPM", 4: "UGM", 5: "RWKV", 6: "PLaMo-2"}
