@@ -24,7 +24,16 @@ from tokaudit.errors import InputError
 from tokaudit.version import __version__
 
 LOCK_FORMAT = 1
-PACKAGES = ("transformers", "tokenizers", "sentencepiece", "tiktoken", "mistral_common", "jinja2", "llama_cpp_python", "gguf")
+PACKAGES = (
+    "transformers",
+    "tokenizers",
+    "sentencepiece",
+    "tiktoken",
+    "mistral_common",
+    "jinja2",
+    "llama_cpp_python",
+    "gguf",
+)
 
 
 def package_versions() -> dict[str, str]:

@@ -139,7 +139,9 @@ class TokenizersAssembly:
         # Keyed by the identity of the baked values: they are the very objects of some side's parts().
         values = [parts["model"], parts["added_tokens"]["tokens"], parts["normalizer"]]
         key = tuple(id(v) for v in values)
-        if key not in self._built:
+        if key in self._built:
+            self._built[key] = self._built.pop(key)  # most recently used last: the side's own is kept
+        else:
             from tokenizers import Tokenizer as RustTokenizer
 
             data = {**self._data, **dict.fromkeys(COMPONENTS), "truncation": None, "padding": None}

@@ -33,7 +33,8 @@ SHOWN = 160
 class Ablation:
     """The outcome: the component(s) whose swap makes the ids equal, and what it cost."""
 
-    component: str  # what formatters show: "pre_tokenizer", "normalizer + pre_tokenizer", "not a pipeline difference"
+    #: what formatters show: "pre_tokenizer", "no single component: normalizer + model", "not a pipeline difference"
+    component: str
     verdict: str
     #: "pipeline" (a component differs), "conversion" (transformers' conversion is not the library), "call"
     #: (a side's pipeline alone is not the side), "none" (not found / not ablated)
@@ -85,12 +86,12 @@ def _assembly(tok: Tokenizer) -> tuple[Assembly | None, bool, str | None]:
 
 def ablate(text: str, a: tuple[str, Tokenizer, list[int]], b: tuple[str, Tokenizer, list[int]]) -> Ablation | None:
     """Ablate sides a (training) and b (serving) on `text`; None when a side has no pipeline at all."""
+    found = [(name, tok, ids, *_assembly(tok)) for name, tok, ids in (a, b)]
+    if any(assembly is None and why is None for *_, assembly, _, why in found):
+        return None
     sides = []
-    for name, tok, ids in (a, b):
-        assembly, converted, why = _assembly(tok)
+    for name, tok, ids, assembly, converted, why in found:
         if assembly is None:
-            if why is None:
-                return None
             return Ablation("not ablated", f"{name} has no pipeline to take apart: {why}", "none")
         sides.append(_Side(name, tok, ids, assembly, converted))
     return _Search(text, sides[0], sides[1]).run()
@@ -150,10 +151,10 @@ class _Search:
         engine = ""
         if c == "pre_tokenizer" and _without_engine(lib[c]) == parts[c]:
             engine = " (the same pattern: the tokenizers library's regex engine splits it otherwise)"
+        own = LIBRARY_PART.get(c, "{lib}'s own " + c).format(lib=name)
         return self._done(
             c,
-            f"{head}; with {LIBRARY_PART[c].format(lib=name)} put in, it does: the conversion's {c} is where they "
-            f"part{engine}{tail}",
+            f"{head}; with {own} put in, it does: the conversion's {c} is where they part{engine}{tail}",
             "conversion",
             components=[c],
             differing=tried,
