@@ -120,6 +120,8 @@ class TokenizersAssembly:
         parts = {**self._parts, **(swaps or {})}
         try:
             tok = self._baked(parts)
+            if not any(t.get("normalized") for t in parts["added_tokens"]["tokens"]):
+                tok.normalizer = self._object("normalizer", parts["normalizer"])
             tok.pre_tokenizer = self._object("pre_tokenizer", parts["pre_tokenizer"])
             post = parts["post_processor"]
             tok.post_processor = self._object("post_processor", post["post_processor"])
@@ -137,7 +139,12 @@ class TokenizersAssembly:
     # -- building ------------------------------------------------------------------------------------
     def _baked(self, parts: dict[str, Any]) -> Any:
         # Keyed by the identity of the baked values: they are the very objects of some side's parts().
-        values = [parts["model"], parts["added_tokens"]["tokens"], parts["normalizer"]]
+        # The normalizer is baked in only where an added token is matched on normalized text (the library
+        # normalizes those when they are added); otherwise it is set on the built tokenizer like the
+        # pre-tokenizer, and one build serves every normalizer swap.
+        tokens = parts["added_tokens"]["tokens"]
+        normalizer = parts["normalizer"] if any(t.get("normalized") for t in tokens) else None
+        values = [parts["model"], tokens, normalizer]
         key = tuple(id(v) for v in values)
         if key in self._built:
             self._built[key] = self._built.pop(key)  # most recently used last: the side's own is kept

@@ -12,10 +12,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import inspect
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,28 @@ from tokaudit.quiet import import_transformers
 from tokaudit.sources.assembly import TokenizersAssembly, backend_json, library_split, side_call
 from tokaudit.sources.base import Tokenizer
 from tokaudit.sources.capabilities import NoPipeline
+
+#: (file, its size and mtime, what else shapes the conversion) -> (tokenizer.json text, a class name)
+_CONVERTED: dict[tuple[Any, ...], tuple[str, str]] = {}
+_KEPT = 8
+
+
+def _memo(key: tuple[Any, ...], convert: Callable[[], tuple[str, str]]) -> tuple[dict[str, Any], str]:
+    """A conversion costs seconds (cl100k about 6 s, tekken about 11 s) and every side loaded from the same
+    file gets the same one: convert once per process and file, and hand each side its own parsed copy."""
+    if key not in _CONVERTED:
+        if len(_CONVERTED) >= _KEPT:
+            _CONVERTED.pop(next(iter(_CONVERTED)))
+        _CONVERTED[key] = convert()
+    text, name = _CONVERTED[key]
+    return dict(json.loads(text)), name
+
+
+def _stamp(path: str | Path | None) -> tuple[Any, ...]:
+    if path is None or not Path(path).exists():
+        return (str(path),)
+    stat = Path(path).stat()
+    return (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
 
 
 def _why(exc: BaseException) -> str:
@@ -68,17 +91,22 @@ def tiktoken_conversion(tok: Tokenizer, enc: Any, file: str | None) -> Tokenizer
     # transformers 5 renamed the argument
     params = inspect.signature(TikTokenConverter.__init__).parameters
     kwargs = {"extra_special_tokens" if "extra_special_tokens" in params else "additional_special_tokens": ordered}
-    with tempfile.TemporaryDirectory() as tmp, _no_tiktoken_cache():
-        if file is None:
-            file = str(Path(tmp) / "ranks.tiktoken")
-            lines = (f"{base64.b64encode(raw).decode()} {rank}\n" for raw, rank in enc._mergeable_ranks.items())
-            Path(file).write_text("".join(lines), encoding="ascii")
-        try:
-            converted = TikTokenConverter(vocab_file=file, pattern=enc._pat_str, **kwargs).converted()
-        except Exception as exc:
-            why = f"transformers {tf.__version__} TikTokenConverter cannot convert {enc.name}: {_why(exc)}"
-            raise NoPipeline(why) from exc
-    data = backend_json(converted, f"TikTokenConverter of {enc.name}")
+
+    def convert() -> tuple[str, str]:
+        ranks = file
+        with tempfile.TemporaryDirectory() as tmp, _no_tiktoken_cache():
+            if ranks is None:
+                ranks = str(Path(tmp) / "ranks.tiktoken")
+                lines = (f"{base64.b64encode(raw).decode()} {rank}\n" for raw, rank in enc._mergeable_ranks.items())
+                Path(ranks).write_text("".join(lines), encoding="ascii")
+            try:
+                converted = TikTokenConverter(vocab_file=ranks, pattern=enc._pat_str, **kwargs).converted()
+            except Exception as exc:
+                why = f"transformers {tf.__version__} TikTokenConverter cannot convert {enc.name}: {_why(exc)}"
+                raise NoPipeline(why) from exc
+        return json.dumps(backend_json(converted, f"TikTokenConverter of {enc.name}")), ""
+
+    data, _ = _memo(("tiktoken", enc.name, *_stamp(file), enc._pat_str, tuple(ordered)), convert)
     call = side_call(tok, post_processor=False)
     origin = f"TikTokenConverter of {enc.name} (transformers {tf.__version__})"
     special_text = "literal" if call.literal else "parse"
@@ -92,19 +120,26 @@ def sentencepiece_conversion(tok: Tokenizer, model_file: Path) -> TokenizersAsse
     if not config.is_file():
         raise NoPipeline(f"{model_file}: no tokenizer_config.json beside it names the class that converts it")
     tf = import_transformers()
-    with tempfile.TemporaryDirectory() as tmp:
-        os.symlink(model_file.resolve(), Path(tmp) / model_file.name)
-        shutil.copy(config, Path(tmp) / config.name)
-        try:
-            fast = tf.AutoTokenizer.from_pretrained(tmp, use_fast=True)
-        except Exception as exc:
-            raise NoPipeline(f"transformers {tf.__version__} cannot convert {model_file.name}: {_why(exc)}") from exc
-    backend = getattr(fast, "backend_tokenizer", None)
-    if backend is None:
-        raise NoPipeline(f"transformers {tf.__version__} loads {model_file.name} as {type(fast).__name__}, no pipeline")
-    origin = f"{type(fast).__name__} conversion of {model_file.name} (transformers {tf.__version__})"
+
+    def convert() -> tuple[str, str]:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.symlink(model_file.resolve(), Path(tmp) / model_file.name)
+            shutil.copy(config, Path(tmp) / config.name)
+            try:
+                fast = tf.AutoTokenizer.from_pretrained(tmp, use_fast=True)
+            except Exception as exc:
+                why = f"transformers {tf.__version__} cannot convert {model_file.name}: {_why(exc)}"
+                raise NoPipeline(why) from exc
+        backend = getattr(fast, "backend_tokenizer", None)
+        name = type(fast).__name__
+        if backend is None:
+            raise NoPipeline(f"transformers {tf.__version__} loads {model_file.name} as {name}, no pipeline")
+        return json.dumps(backend_json(backend, f"{name} conversion of {model_file.name}")), name
+
+    data, name = _memo(("sentencepiece", *_stamp(model_file), *_stamp(config)), convert)
+    origin = f"{name} conversion of {model_file.name} (transformers {tf.__version__})"
     # sentencepiece adds BOS/EOS itself (source `add_bos`), outside any post-processor
-    return TokenizersAssembly(backend_json(backend, origin), side_call(tok, post_processor=False), origin)
+    return TokenizersAssembly(data, side_call(tok, post_processor=False), origin)
 
 
 def tekken_conversion(tok: Tokenizer, file: Path, pattern: str, specials: dict[str, int]) -> TokenizersAssembly:
@@ -114,12 +149,16 @@ def tekken_conversion(tok: Tokenizer, file: Path, pattern: str, specials: dict[s
         from transformers.integrations.mistral import convert_tekken_tokenizer
     except ImportError as exc:
         raise NoPipeline(f"transformers {tf.__version__} has no tekken converter ({_why(exc)})") from exc
-    try:
-        fast = convert_tekken_tokenizer(str(file))
-    except Exception as exc:
-        raise NoPipeline(f"transformers {tf.__version__} cannot convert {file.name}: {_why(exc)}") from exc
     origin = f"convert_tekken_tokenizer of {file.name} (transformers {tf.__version__})"
-    data = backend_json(fast.backend_tokenizer, origin)
+
+    def convert() -> tuple[str, str]:
+        try:
+            fast = convert_tekken_tokenizer(str(file))
+        except Exception as exc:
+            raise NoPipeline(f"transformers {tf.__version__} cannot convert {file.name}: {_why(exc)}") from exc
+        return json.dumps(backend_json(fast.backend_tokenizer, origin)), ""
+
+    data, _ = _memo(("tekken", *_stamp(file)), convert)
     call = side_call(tok, post_processor=False)
     special_text = "literal" if call.literal else "parse"
     return TokenizersAssembly(data, call, origin, _library(data, pattern, specials, special_text))
