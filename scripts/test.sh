@@ -1,30 +1,34 @@
 #!/usr/bin/env bash
-# The whole test run, as CI does it: lint, then the suite under the oldest supported transformers
-# (4.46), the newest 4.x and the newest 5.x, and the 4.x -> 5.x snapshot bump check.
+# The whole test run, as CI does it: lint, then the suite under the oldest supported transformers (4.46)
+# and the newest 4.x (the version-dependent tests: see ONE_VERSION in tests/conftest.py) and the whole
+# suite under the newest 5.x, including the 4.x -> 5.x snapshot bump check.
 # Creates .venv (5.x, with Ray and llama-cpp-python), .venv-4x (newest 4.x) and .venv-4.46.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
 
+APT=""
 if [ -n "${CI:-}" ] && ! command -v chromium >/dev/null 2>&1; then
-  # the HTML report is checked in headless Chromium
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  # the HTML report is checked in headless Chromium (by the 5.x run); installed while the rest runs
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >"$WORK/apt.log" 2>&1 &
+  APT=$!
 fi
 
 [ -d .venv ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test,ray]'
 
-# llama-cpp-python builds llama.cpp from source (several minutes on 2 cores): build it in the background
-# while the 4.x suites run, and only what the tokenizer needs (no multimodal library, tools or server).
-# The requirements are the llama-cpp extra's, read from pyproject.toml (installing `-e .` twice at once
-# would race on the egg-info the 4.x installs below write into the checkout).
-LLAMA_LOG=$(mktemp)
+# llama-cpp-python compiles llama.cpp (several minutes on 2 cores): build its wheel in the background from
+# the start, outside any venv, and only what the tokenizer needs (no multimodal library, tools or server).
+# The requirements are the llama-cpp extra's, read from pyproject.toml.
 mapfile -t LLAMA_REQS < <(.venv/bin/python -c 'import tomllib; [print(r) for r in tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["llama-cpp"]]')
+LLAMA_CPP=$(printf '%s\n' "${LLAMA_REQS[@]}" | grep '^llama-cpp-python')
 CMAKE_ARGS="-DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DGGML_OPENMP=OFF" \
-  .venv/bin/python -m pip install -q "${LLAMA_REQS[@]}" >"$LLAMA_LOG" 2>&1 &
+  .venv/bin/python -m pip wheel -q --no-deps -w "$WORK/wheels" "$LLAMA_CPP" >"$WORK/llama.log" 2>&1 &
 LLAMA_BUILD=$!
 
+.venv/bin/python -m pip install -q -e '.[test,ray]'
 [ -d .venv-4x ] || "$PY" -m venv .venv-4x
 .venv-4x/bin/python -m pip install -q --upgrade pip
 .venv-4x/bin/python -m pip install -q -e '.[test]' 'transformers>=4.57,<5'
@@ -36,16 +40,24 @@ LLAMA_BUILD=$!
 .venv/bin/ruff format --check tokaudit tests benchmarks
 .venv/bin/mypy tokaudit
 
+# pytest-xdist: two workers, each test file on one worker (files share fixtures and caches in-process)
+PARALLEL=(-n 2 --dist loadfile)
 echo "== transformers $(.venv-4.46/bin/python -c 'import importlib.metadata as m; print(m.version("transformers"))')"
-.venv-4.46/bin/python -m pytest -q -p no:cacheprovider
+.venv-4.46/bin/python -m pytest -q -p no:cacheprovider "${PARALLEL[@]}"
 echo "== transformers $(.venv-4x/bin/python -c 'import importlib.metadata as m; print(m.version("transformers"))')"
-.venv-4x/bin/python -m pytest -q -p no:cacheprovider
+.venv-4x/bin/python -m pytest -q -p no:cacheprovider "${PARALLEL[@]}"
 
 if ! wait "$LLAMA_BUILD"; then
-  cat "$LLAMA_LOG" >&2
+  cat "$WORK/llama.log" >&2
   echo "error: building llama-cpp-python failed (log above)" >&2
+  exit 1
+fi
+.venv/bin/python -m pip install -q "$WORK"/wheels/llama_cpp_python-*.whl "${LLAMA_REQS[@]}"
+if [ -n "$APT" ] && ! wait "$APT"; then
+  cat "$WORK/apt.log" >&2
+  echo "error: installing chromium failed (log above)" >&2
   exit 1
 fi
 echo "== transformers $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("transformers"))')"
 # the llama.cpp tests must run here, not skip
-TOKAUDIT_REQUIRE_LLAMA_CPP=1 TOKAUDIT_OLD_PYTHON="$PWD/.venv-4x/bin/python" .venv/bin/python -m pytest -q
+TOKAUDIT_REQUIRE_LLAMA_CPP=1 TOKAUDIT_OLD_PYTHON="$PWD/.venv-4x/bin/python" .venv/bin/python -m pytest -q "${PARALLEL[@]}"
