@@ -8,6 +8,7 @@ adds BOS/EOS as the GGUF's metadata and its own rules say) and special text pars
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -40,6 +41,17 @@ def _llama() -> Any:
             llama_cpp.llama_backend_init()
         _library = llama_cpp
     return _library
+
+
+def _sized(room: int, make: Callable[[int], Any], call: Callable[[Any, int], int]) -> tuple[Any, int]:
+    """llama.cpp's output-buffer convention: a negative result is the size it needs, so ask once more."""
+    for _ in range(2):
+        buf = make(room)
+        n = call(buf, room)
+        if n >= 0:
+            return buf, n
+        room = -n
+    raise RuntimeError(f"llama.cpp asked for a {room}-entry buffer twice")
 
 
 class LlamaCppTokenizer(Tokenizer):
@@ -85,14 +97,14 @@ class LlamaCppTokenizer(Tokenizer):
     # -- encoding ------------------------------------------------------------------------------
     def _tokenize(self, text: str, add_special: bool, parse_special: bool) -> list[int]:
         data = text.encode("utf-8")
-        room = len(data) + 8
-        for _ in range(2):
-            buf = (self._lib.llama_token * room)()
-            n = self._lib.llama_tokenize(self._vocab, data, len(data), buf, room, add_special, parse_special)
-            if n >= 0:
-                return list(buf[:n])
-            room = -n  # too small: llama.cpp says how many it needs
-        raise RuntimeError(f"llama_tokenize returned {n}")
+        buf, n = _sized(
+            len(data) + 8,
+            lambda room: (self._lib.llama_token * room)(),
+            lambda buf, room: self._lib.llama_tokenize(
+                self._vocab, data, len(data), buf, room, add_special, parse_special
+            ),
+        )
+        return list(buf[:n])
 
     def _wanted(self) -> tuple[bool, bool]:
         bos = self._add_bos if self.spec.add_bos is None else self.spec.add_bos
@@ -142,12 +154,12 @@ class LlamaCppTokenizer(Tokenizer):
         # an unused slot has no text in llama.cpp (it never produces or prints it): a hole, like a missing id
         if not 0 <= token_id < self.n_tokens or self._attr(token_id) & self._lib.LLAMA_TOKEN_ATTR_UNUSED:
             return None
-        buf = ctypes.create_string_buffer(256)
-        n = self._lib.llama_token_to_piece(self._vocab, token_id, buf, len(buf), 0, True)
-        if n < 0:
-            buf = ctypes.create_string_buffer(-n)
-            n = self._lib.llama_token_to_piece(self._vocab, token_id, buf, len(buf), 0, True)
-        return buf.raw[:n]
+        buf, n = _sized(
+            256,
+            ctypes.create_string_buffer,
+            lambda buf, room: self._lib.llama_token_to_piece(self._vocab, token_id, buf, room, 0, True),
+        )
+        return bytes(buf.raw[:n])
 
     def is_fallback(self, token_id: int) -> bool:
         return bool(self._attr(token_id) & (self._lib.LLAMA_TOKEN_ATTR_BYTE | self._lib.LLAMA_TOKEN_ATTR_UNKNOWN))
@@ -190,14 +202,12 @@ class LlamaCppTokenizer(Tokenizer):
     def _detokenize(self, ids: list[int]) -> str:
         # llama_detokenize as llama-server turns ids into text (it drops SentencePiece's prefix space)
         tokens = (self._lib.llama_token * len(ids))(*ids)
-        room = 64 + 16 * len(ids)
-        for _ in range(2):
-            buf = ctypes.create_string_buffer(room)
-            n = self._lib.llama_detokenize(self._vocab, tokens, len(ids), buf, room, False, True)
-            if n >= 0:
-                return buf.raw[:n].decode("utf-8", errors="replace")
-            room = -n
-        raise RuntimeError(f"llama_detokenize returned {n}")
+        buf, n = _sized(
+            64 + 16 * len(ids),
+            ctypes.create_string_buffer,
+            lambda buf, room: self._lib.llama_detokenize(self._vocab, tokens, len(ids), buf, room, False, True),
+        )
+        return bytes(buf.raw[:n]).decode("utf-8", errors="replace")
 
     def chat_templates(self) -> dict[str, str]:
         template = self._lib.llama_model_chat_template(self._model, None)
