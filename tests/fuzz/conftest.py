@@ -1,0 +1,80 @@
+"""Property-based fuzzing: Hypothesis profiles and the one property every fuzz test checks.
+
+Every input gives a report (exit 0 or 1) or exactly one `error: ...` line on stderr with exit 2: never a
+traceback, never a hang. The `ci` profile (the default) is derandomized with a bounded example count, so
+the suite runs the same examples every time; `TOKAUDIT_FUZZ=long` (scripts/fuzz.sh) draws many more,
+with a fresh seed each run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+
+#: the health checks a file-writing, tokenizer-loading test trips without being wrong
+_SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
+settings.register_profile(
+    "ci", max_examples=20, derandomize=True, deadline=timedelta(seconds=30), suppress_health_check=_SLOW,
+    print_blob=True,
+)
+settings.register_profile(
+    "long", max_examples=1000, derandomize=False, deadline=timedelta(seconds=60), suppress_health_check=_SLOW,
+    print_blob=True,
+)
+PROFILE = os.environ.get("TOKAUDIT_FUZZ", "ci")
+settings.load_profile(PROFILE)
+
+#: a hang is an example that runs longer than this (the deadline only judges an example once it returns)
+HANG_SECONDS = int(os.environ.get("TOKAUDIT_FUZZ_HANG", "60"))
+
+
+def budget(ci: int) -> int:
+    """An example count: `ci` in the suite, 25 times as many in the long profile."""
+    return ci if PROFILE == "ci" else ci * 25
+
+
+class Hang(BaseException):
+    """An example ran past HANG_SECONDS (a BaseException, so no `except Exception` in the code under test hides it)."""
+
+
+@contextmanager
+def no_hang(seconds: int = HANG_SECONDS) -> Iterator[None]:
+    """Fail the example (with where it was stuck in the traceback) if it runs past `seconds`."""
+
+    def alarm(signum: int, frame: Any) -> None:
+        raise Hang(f"no answer after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def cli(*args: Any) -> Any:
+    """Run the real CLI in this process (tokenizers stay in memory between examples) and hold it to the
+    property: exit 0 or 1 with a report, or exit 2 with exactly one `error:` line. Returns the result."""
+    from tests.conftest import invoke
+
+    with no_hang():
+        result = invoke(*args)
+    assert_outcome(result.exit_code, result.stderr, result.exception)
+    return result
+
+
+def assert_outcome(code: int, stderr: str, exception: BaseException | None = None) -> None:
+    if exception is not None and not isinstance(exception, SystemExit):
+        raise exception  # a traceback: the bug itself, with its stack
+    assert "Traceback" not in stderr, stderr
+    assert code in (0, 1, 2), f"exit {code}: {stderr}"
+    if code == 2:
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), f"not one error line: {stderr!r}"
