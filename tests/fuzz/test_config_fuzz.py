@@ -152,6 +152,7 @@ def _load(path: Path) -> None:
 @settings(max_examples=budget(300))
 @given(raw=CONFIGS)
 @example(raw={"training": {"source": "hf", "path": "x" * 300}, "serving": {"source": "hf", "path": str(MINILM)}})
+@example(raw={"training": {"source": "hf", "path": "a\nb"}, "serving": {"source": "hf", "path": str(MINILM)}})
 def test_any_config_is_settings_or_one_config_error(tmp_path: Path, raw: Any) -> None:
     path = _write(tmp_path, raw)
     if path is not None:
