@@ -13,6 +13,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -62,12 +63,40 @@ def no_hang(seconds: int = HANG_SECONDS) -> Iterator[None]:
 def cli(*args: Any) -> Any:
     """Run the real CLI in this process (tokenizers stay in memory between examples) and hold it to the
     property: exit 0 or 1 with a report, or exit 2 with exactly one `error:` line. Returns the result."""
-    from tests.conftest import invoke
+    from typer.testing import CliRunner
 
-    with no_hang():
-        result = invoke(*args)
+    from tokaudit.cli import app
+
+    with no_hang(), _command_once():
+        result = CliRunner().invoke(app, [str(a) for a in args])
     assert_outcome(result.exit_code, result.stderr, result.exception)
     return result
+
+
+_COMMANDS: dict[int, Any] = {}
+
+
+@contextmanager
+def _command_once() -> Iterator[None]:
+    """Typer rebuilds the click command from the app's signatures on every invoke (a quarter of a second);
+    for fuzzing, build it once (only inside this call, so no other test sees the cache)."""
+    import typer.testing
+
+    build = getattr(typer.testing, "_get_command", None)
+    if build is None:
+        yield
+        return
+
+    def cached(app: Any) -> Any:
+        if id(app) not in _COMMANDS:
+            _COMMANDS[id(app)] = build(app)
+        return _COMMANDS[id(app)]
+
+    typer.testing._get_command = cached
+    try:
+        yield
+    finally:
+        typer.testing._get_command = build
 
 
 def assert_outcome(code: int, stderr: str, exception: BaseException | None = None) -> None:
@@ -78,3 +107,12 @@ def assert_outcome(code: int, stderr: str, exception: BaseException | None = Non
     if code == 2:
         lines = stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), f"not one error line: {stderr!r}"
+
+
+@contextmanager
+def scratch() -> Iterator[Path]:
+    """A fresh folder for one example (pytest's tmp_path is one folder for all of a test's examples)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tokaudit-fuzz-") as folder:
+        yield Path(folder)
