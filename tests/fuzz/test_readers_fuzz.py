@@ -110,3 +110,42 @@ def test_any_corpus_through_the_cli_is_a_report_or_one_error_line(data: Any, wor
         entry = {"path": str(path), "field": "text", **({"limit": limit} if limit else {})}
         config = write_config(tmp, {"training": same, "serving": same, "corpus": [entry], "builtin_corpus": False})
         cli("diff", config, "--workers", str(workers), "--format", "json")
+
+
+# Found by the fuzzer: bytes that are not UTF-8 in a Parquet string column (Parquet readers do not check)
+# and in an Arrow stream's column name were a UnicodeDecodeError traceback from pyarrow's to_pylist.
+def _patched(path: Path, old: bytes, new: bytes) -> Path:
+    data = path.read_bytes()
+    assert old in data
+    path.write_bytes(data.replace(old, new))
+    return path
+
+
+def test_a_parquet_string_that_is_not_utf8_is_one_error(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"text": ["fine", "broken-text"]}), path, compression="none")
+    _patched(path, b"broken-text", b"broken\xfftext")
+    for read in (lambda: texts(path, "text", KEY), lambda: records(path, None, KEY)):
+        try:
+            list(read())
+        except InputError as exc:
+            assert str(exc).startswith(f"{KEY}: {path}: corrupt Parquet data after row 0: ")
+        else:
+            raise AssertionError("no error")
+
+
+def test_an_arrow_column_name_that_is_not_utf8_is_one_error(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    folder = write_folder(tmp_path / "ds", pa.table({"text": ["a"], "input_ids": [[1]]}), ("none", 0.0, b""))
+    _patched(folder / "data-00000-of-00001.arrow", b"input_ids", b"input\xffids")
+    for read in (lambda: texts(folder, "text", KEY), lambda: records(folder, None, KEY)):
+        try:
+            list(read())
+        except InputError as exc:
+            assert "is not an Arrow stream" in str(exc) and str(exc).startswith(KEY)
+        else:
+            raise AssertionError("no error")
