@@ -45,7 +45,9 @@ SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12), PATHS, st.dates(), st.binary(max_size=8)
 )
 KEYS = st.text(max_size=6) | st.integers() | st.booleans() | st.none()
-ANY = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3), max_leaves=8)
+ANY = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3), max_leaves=8
+)
 REFS = st.sampled_from(["mod:attr", "a.b:c", "no-colon", ":", "x:"]) | ANY
 
 
