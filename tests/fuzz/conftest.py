@@ -21,11 +21,19 @@ from hypothesis import HealthCheck, settings
 #: the health checks a file-writing, tokenizer-loading test trips without being wrong
 _SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
 settings.register_profile(
-    "ci", max_examples=20, derandomize=True, deadline=timedelta(seconds=30), suppress_health_check=_SLOW,
+    "ci",
+    max_examples=20,
+    derandomize=True,
+    deadline=timedelta(seconds=30),
+    suppress_health_check=_SLOW,
     print_blob=True,
 )
 settings.register_profile(
-    "long", max_examples=1000, derandomize=False, deadline=timedelta(seconds=60), suppress_health_check=_SLOW,
+    "long",
+    max_examples=1000,
+    derandomize=False,
+    deadline=timedelta(seconds=60),
+    suppress_health_check=_SLOW,
     print_blob=True,
 )
 PROFILE = os.environ.get("TOKAUDIT_FUZZ", "ci")
@@ -67,9 +75,15 @@ def cli(*args: Any) -> Any:
 
     from tokaudit.cli import app
 
-    with no_hang(), _command_once():
+    with no_hang(), _command_once(), _sides_once():
         result = CliRunner().invoke(app, [str(a) for a in args])
     assert_outcome(result.exit_code, result.stderr, result.exception)
+    from hypothesis import event
+    from hypothesis.control import currently_in_test_context
+
+    # --hypothesis-show-statistics shows how the examples ended: a fuzzer that only ever hits one error is blind
+    if currently_in_test_context():
+        event(f"exit {result.exit_code}" + (f": {_gist(result.stderr)}" if result.exit_code == 2 else ""))
     return result
 
 
@@ -97,6 +111,39 @@ def _command_once() -> Iterator[None]:
         yield
     finally:
         typer.testing._get_command = build
+
+
+_SIDES: dict[str, Any] = {}
+
+
+@contextmanager
+def _sides_once() -> Iterator[None]:
+    """An `hf` side loads once per fuzz run and spec (a second each for Mistral 7B): the inputs under test
+    are the files and records, not the loading. Only inside this call, so no other test sees the cache."""
+    from tokaudit.sources import sides
+
+    load = sides.load_side
+
+    def cached(spec: Any) -> Any:
+        if spec.source != "hf":
+            return load(spec)
+        key = spec.model_dump_json()
+        if key not in _SIDES:
+            _SIDES[key] = load(spec)
+        return _SIDES[key]
+
+    sides.load_side = cached  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sides.load_side = load  # type: ignore[assignment]
+
+
+def _gist(stderr: str) -> str:
+    """An error line without its paths and values, to count kinds of error."""
+    import re
+
+    return re.sub(r"(/\S+|'[^']*'|\d+)", "_", stderr.strip())[:90]
 
 
 def assert_outcome(code: int, stderr: str, exception: BaseException | None = None) -> None:
