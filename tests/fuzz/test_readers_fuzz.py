@@ -149,3 +149,14 @@ def test_an_arrow_column_name_that_is_not_utf8_is_one_error(tmp_path: Path) -> N
             assert "is not an Arrow stream" in str(exc) and str(exc).startswith(KEY)
         else:
             raise AssertionError("no error")
+
+
+def test_an_empty_corpus_file_says_it_has_no_samples(tmp_path: Path) -> None:
+    # found by the fuzzer: an empty line file made no shard, and the error said no corpus was configured
+    (tmp_path / "empty.txt").write_bytes(b"")
+    same = side("hf", MINILM)
+    config = write_config(
+        tmp_path, {"training": same, "serving": same, "corpus": ["empty.txt"], "builtin_corpus": False}
+    )
+    result = cli("diff", config)
+    assert result.exit_code == 2 and "corpus[0]: " in result.stderr and "empty.txt yielded no samples" in result.stderr
