@@ -19,16 +19,20 @@ def _types() -> Any:
     return gguf.GGUFValueType
 
 
-def base(family: str) -> tuple[str, Meta]:
-    """A vocabulary that loads: (architecture, metadata)."""
+def base(family: str, byte_tokens: bool = True) -> tuple[str, Meta]:
+    """A vocabulary that loads: (architecture, metadata). A `llama` one has SentencePiece's 256 byte
+    tokens, as llama.cpp's convert scripts write them, unless `byte_tokens` is False."""
     t = _types()
     if family == "llama":
-        tokens = ["<unk>", "<s>", "</s>", "▁", "a", "b", "▁a", "ab", "▁b", "<0x0A>"]
+        pieces = ["▁", "a", "b", "▁a", "ab", "▁b"]
+        n = 256 if byte_tokens else 0
+        tokens = ["<unk>", "<s>", "</s>", *(f"<0x{b:02X}>" for b in range(n)), *pieces]
+        scores = [0.0] * (3 + n) + [-1.0, -2.0, -3.0, -1.5, -2.5, -1.7]
         return "llama", {
             "tokenizer.ggml.model": ("llama", t.STRING, None),
             "tokenizer.ggml.tokens": (tokens, t.ARRAY, t.STRING),
-            "tokenizer.ggml.scores": ([0.0, 0.0, 0.0, -1.0, -2.0, -3.0, -1.5, -2.5, -1.7, -9.0], t.ARRAY, t.FLOAT32),
-            "tokenizer.ggml.token_type": ([2, 3, 3, 1, 1, 1, 1, 1, 1, 6], t.ARRAY, t.INT32),
+            "tokenizer.ggml.scores": (scores, t.ARRAY, t.FLOAT32),
+            "tokenizer.ggml.token_type": ([2, 3, 3, *[6] * n, *[1] * len(pieces)], t.ARRAY, t.INT32),
             "tokenizer.ggml.bos_token_id": (1, t.UINT32, None),
             "tokenizer.ggml.eos_token_id": (2, t.UINT32, None),
             "tokenizer.ggml.unknown_token_id": (0, t.UINT32, None),
