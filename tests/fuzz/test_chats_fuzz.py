@@ -166,3 +166,17 @@ def test_an_empty_tokenized_dataset_says_no_sample_was_compared(tmp_path: Path) 
     stored = side("dataset", tmp_path / "empty.jsonl", text_field="text", ids_field="input_ids")
     result = cli("diff", write_config(tmp_path, {"training": stored, "serving": side("hf", MISTRAL_HF)}))
     assert result.exit_code == 2 and "no sample could be compared" in result.stderr
+
+
+def test_stored_ids_no_vocabulary_can_index_are_findings(tmp_path: Path) -> None:
+    # found by the fuzzer: a stored id below 0 or past 2**32 made the tokenizer's id-to-token call raise
+    # OverflowError while the divergence was described, a traceback instead of a report
+    rows = [{"text": "a b", "input_ids": ids} for ids in ([-100], [2**32], [2**70], [1, 40_000])]
+    path = tmp_path / "tokenized.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    stored = side("dataset", path, text_field="text", ids_field="input_ids")
+    result = cli(
+        "diff", write_config(tmp_path, {"training": stored, "serving": side("hf", MISTRAL_HF)}), "--format", "json"
+    )
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["summary"]["samples_differing"] == 4
