@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import CORPUS_TXT, FIXTURES, MINILM
 from tests.fuzz.conftest import budget, cli, no_hang
-from tokaudit.config import load_config
+from tokaudit.config import load_config, settings_from_dict
 from tokaudit.errors import ConfigError
 from tokaudit.sources.registry import SOURCES
 
@@ -159,6 +159,13 @@ def test_any_config_is_settings_or_one_config_error(tmp_path: Path, raw: Any) ->
     path = _write(tmp_path, raw)
     if path is not None:
         _load(path)
+    # tokaudit.audit(dict): the same validation without YAML in between (bytes, dates, int keys as they are)
+    where = tmp_path / "<dict>"
+    with no_hang():
+        try:
+            settings_from_dict(raw, where)
+        except ConfigError as exc:
+            assert len(str(exc).splitlines()) == 1 and str(exc).startswith(f"{where}: "), str(exc)
 
 
 @settings(max_examples=budget(150))
