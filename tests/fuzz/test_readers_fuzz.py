@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -137,11 +138,13 @@ def test_a_parquet_string_that_is_not_utf8_is_one_error(tmp_path: Path) -> None:
             raise AssertionError("no error")
 
 
-def test_an_arrow_column_name_that_is_not_utf8_is_one_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", [b"input_ids", b"rolex"], ids=["column", "struct-field"])
+def test_an_arrow_column_name_that_is_not_utf8_is_one_error(tmp_path: Path, name: bytes) -> None:
     import pyarrow as pa
 
-    folder = write_folder(tmp_path / "ds", pa.table({"text": ["a"], "input_ids": [[1]]}), ("none", 0.0, b""))
-    _patched(folder / "data-00000-of-00001.arrow", b"input_ids", b"input\xffids")
+    table = pa.table({"text": ["a"], "input_ids": [[1]], "messages": [{"rolex": "user"}]})
+    folder = write_folder(tmp_path / "ds", table, ("none", 0.0, b""))
+    _patched(folder / "data-00000-of-00001.arrow", name, name[:2] + b"\xff" + name[3:])
     for read in (lambda: texts(folder, "text", KEY), lambda: records(folder, None, KEY)):
         try:
             list(read())

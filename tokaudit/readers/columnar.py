@@ -29,7 +29,7 @@ def parquet_batches(path: Path, columns: list[str] | None, key: str, text: str |
         # pre_buffer (on by default) reads whole row groups ahead; a buffered stream reads page by page
         pf = pq.ParquetFile(str(path), pre_buffer=False, buffer_size=1 << 20)
         schema = pf.schema_arrow
-        schema.names  # noqa: B018 (decoded here: a corrupt file's names need not be UTF-8)
+        _decode_names(schema)
     except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{key}: {path} is not a Parquet file: {one_line(exc)}") from exc
     _check_columns(schema, columns, text, path, key)
@@ -59,7 +59,7 @@ def arrow_batches(folder: Path, columns: list[str] | None, key: str, text: str |
         with source:
             try:
                 reader = pa.ipc.open_stream(source)
-                reader.schema.names  # noqa: B018 (decoded here: a corrupt file's names need not be UTF-8)
+                _decode_names(reader.schema)
             except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
                 raise InputError(f"{key}: {data} is not an Arrow stream: {one_line(exc)}") from exc
             _check_columns(reader.schema, columns, text, data, key)
@@ -71,6 +71,15 @@ def arrow_batches(folder: Path, columns: list[str] | None, key: str, text: str |
                     yield batch
             except (pa.ArrowException, OSError) as exc:
                 raise InputError(f"{key}: {data}: corrupt Arrow data after row {rows}: {one_line(exc)}") from exc
+
+
+def _decode_names(fields: Any) -> None:
+    """Decode every field name, nested ones too (UnicodeDecodeError if one is not UTF-8): pyarrow decodes
+    a struct's names only when to_pylist() meets a row, and a corrupt file's names can be any bytes."""
+    for field in fields:
+        field.name  # noqa: B018
+        kind = field.type
+        _decode_names(kind.field(i) for i in range(kind.num_fields))
 
 
 def _valid(batch: Any) -> None:
