@@ -75,6 +75,7 @@ def cli(*args: Any) -> Any:
     with no_hang(), _command_once(), _sides_once():
         result = CliRunner().invoke(app, [str(a) for a in args])
     assert_outcome(result.exit_code, result.stderr, result.exception)
+    assert result.exit_code == 2 or result.stdout.strip(), "exit 0 or 1 without a report"
     from hypothesis import event
     from hypothesis.control import currently_in_test_context
 
