@@ -122,12 +122,12 @@ def _sides_once() -> Iterator[None]:
 
     load = sides.load_side
 
-    def cached(spec: Any) -> Any:
+    def cached(spec: Any, *args: Any, **kwargs: Any) -> Any:
         if spec.source != "hf":
-            return load(spec)
+            return load(spec, *args, **kwargs)
         key = spec.model_dump_json()
         if key not in _SIDES:
-            _SIDES[key] = load(spec)
+            _SIDES[key] = load(spec, *args, **kwargs)
         return _SIDES[key]
 
     sides.load_side = cached  # type: ignore[assignment]
