@@ -269,8 +269,14 @@ def _served(
     tok: Tokenizer, messages: list[dict[str, Any]], gen: bool, tools: list[dict[str, Any]] | None, template: Template
 ) -> Rendered:
     """The server's own chat path: its text and ids as they are; the text its ids spell where it builds no text."""
-    if not isinstance(tok, ChatServer):  # a template loaded for the other side
-        raise ConfigError(f"{template.key}: the server's chat path needs a server source (`vllm`) on this side")
+    if not isinstance(tok, ChatServer):  # the server side's template lent to a side that is no server
+        if not template.default_source and not template.named:
+            raise ConfigError(f"{template.key}: the server renders this template itself; set a Jinja file")
+        jinja = Template("jinja", template.source, template.origin, template.named, key=template.key)
+        text, spans = render_text(tok, jinja, messages, gen, tools)
+        return Rendered(
+            text, tok.encode_rendered(text, add_special_default(tok.spec, "training")), "jinja", spans=spans
+        )
     try:
         got = tok.serve_chat(messages, gen, tools, template.source or None)
     except Refused as exc:

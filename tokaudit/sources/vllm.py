@@ -60,6 +60,7 @@ class _Server:
 
     def __init__(self, spec: SideSpec) -> None:
         import asyncio
+        import weakref
 
         from vllm.config import VllmConfig
         from vllm.engine.arg_utils import EngineArgs
@@ -77,6 +78,8 @@ class _Server:
             raise SourceError(f"cannot load {spec.path} with vLLM: {_one_line(exc)}") from exc
         self.tokenizer = self.renderer.get_tokenizer()
         self.loop = asyncio.new_event_loop()
+        # closed with the side, not left to the garbage collector (which warns about an unclosed loop)
+        weakref.finalize(self, self.loop.close)
         self._fronts: dict[str | None, Any] = {}
 
     def front(self, chat_template: str | None) -> Any:
