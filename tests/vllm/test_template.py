@@ -42,6 +42,7 @@ def test_gemma4_system_message_reaches_the_template_as_a_list_of_parts(cfg) -> N
     assert code == 1
     serving = report["header"]["sides"]["serving"]
     assert serving["source"] == "vllm" and "chat content format openai" in serving["backend"]
+    assert serving["chat_content_format"] == "openai" and serving["resolved_mode"] == "hf"
     f = by_sample(report, "builtin:system (whole conversation)")
     assert f["code"] == "TA301"
     shown = f["detail"]["renderings"]

@@ -273,7 +273,7 @@ class VllmTokenizer(Tokenizer):
     def backend(self) -> str:
         res = self.resolution()
         fmt = self.content_format(self._template_text())
-        chat = f", chat content format {fmt}" if fmt else ""
+        chat = f", chat content format {fmt}" if fmt else ""  # the header's line for template-check
         return (
             f"{type(self.server.renderer).__name__} + {res.cls} ({res.backend}; tokenizer_mode "
             f"{self.spec.tokenizer_mode or 'auto'} -> {res.mode}{chat})"
@@ -291,6 +291,9 @@ class VllmTokenizer(Tokenizer):
     def describe(self) -> dict[str, Any]:
         out = super().describe()
         out["tokenizer_mode"] = self.spec.tokenizer_mode or "auto"
+        out["resolved_mode"] = self.resolution().mode
+        out["chat_content_format"] = self.content_format(self._template_text())
+        out["tokenizer_library"] = f"{self.inner.library} {self.inner.version()}"  # what vLLM's tokenizer runs on
         out["written_for"] = f"vllm {VLLM_VERSION}"
         return out
 
