@@ -4,6 +4,7 @@ serves the folder with the HF tokenizer, a measured resolution finding (TA222). 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from tests.conftest import mistral_data, side
@@ -73,3 +74,20 @@ def test_resolution_is_read_from_vllm(tekken_folder: Path) -> None:
             backend,
             "hf" if mode == "auto" else "mistral",
         )
+
+
+def test_auto_picks_mistral_common_once_the_folder_holds_consolidated_weights(
+    tmp_path: Path, tekken_folder: Path
+) -> None:
+    import json
+    import struct
+
+    folder = tmp_path / "with-weights"
+    shutil.copytree(tekken_folder, folder)
+    # a safetensors file with no tensors: vLLM 0.32 looks for consolidated*.safetensors by name and reads its header
+    header = json.dumps({"__metadata__": {"format": "pt"}}).encode()
+    header += b" " * (-len(header) % 8)
+    (folder / "consolidated.safetensors").write_bytes(struct.pack("<Q", len(header)) + header)
+    tok = load_side(SideSpec(source="vllm", path=str(folder), tokenizer_mode="auto"))
+    assert isinstance(tok, ResolutionReporter)
+    assert (tok.resolution().mode, tok.resolution().backend) == ("mistral", "mistral-common")
