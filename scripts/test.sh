@@ -90,4 +90,4 @@ echo "== vLLM $VLLM_VERSION"
 TOKAUDIT_REQUIRE_VLLM=1 HF_HUB_OFFLINE=1 .venv-vllm/bin/python -m pytest -q -p no:cacheprovider tests/vllm
 TOKAUDIT_REQUIRE_VLLM=1 HF_HUB_OFFLINE=1 .venv-vllm/bin/python -m pytest -q -p no:cacheprovider \
   -W ignore::DeprecationWarning -W ignore::FutureWarning -k vllm \
-  tests/sources/test_sources.py tests/sources/test_capabilities.py tests/checks/test_vocab.py
+  tests/sources/test_sources.py tests/sources/test_capabilities.py tests/checks/test_vocab.py tests/test_architecture_sources.py

@@ -26,8 +26,9 @@ from typing import Any
 
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
-from tokaudit.sources.base import AddedEntry, FileLimits, RoleToken, Tokenizer
+from tokaudit.sources.base import Tokenizer
 from tokaudit.sources.capabilities import Messages, Refused, Resolution, ServedChat
+from tokaudit.sources.delegate import Delegating
 
 #: the vLLM release this module was written against (docs/vllm.md); another release is named in the header
 VLLM_VERSION = "0.32.0"
@@ -166,7 +167,7 @@ class _Server:
         return str(tokenizer_args_from_config(self.model_config)[0])
 
 
-class VllmTokenizer(Tokenizer):
+class VllmTokenizer(Delegating):
     """vLLM's completion path for text, its chat path for conversations, its resolved tokenizer for the rest."""
 
     source = "vllm"
@@ -296,64 +297,3 @@ class VllmTokenizer(Tokenizer):
         out["tokenizer_library"] = f"{self.inner.library} {self.inner.version()}"  # what vLLM's tokenizer runs on
         out["written_for"] = f"vllm {VLLM_VERSION}"
         return out
-
-    # -- everything else: the tokenizer vLLM resolved, read by the hf / mistral-common source --------
-    def specials(self) -> dict[str, int]:
-        return self.inner.specials()
-
-    def piece(self, token_id: int) -> str:
-        return self.inner.piece(token_id)
-
-    def _surface(self, token_id: int) -> bytes | None:
-        return self.inner.surface(token_id)
-
-    def normalize(self, text: str) -> str | None:
-        return self.inner.normalize(text)
-
-    def is_fallback(self, token_id: int) -> bool:
-        return self.inner.is_fallback(token_id)
-
-    def encode_offsets(self, text: str, add_special_tokens: bool) -> tuple[list[int], list[tuple[int, int]]] | None:
-        return self.inner.encode_offsets(text, add_special_tokens)
-
-    @property
-    def bos_id(self) -> int | None:
-        return self.inner.bos_id
-
-    @property
-    def eos_id(self) -> int | None:
-        return self.inner.eos_id
-
-    @property
-    def pad_id(self) -> int | None:
-        return self.inner.pad_id
-
-    def vocab_reader(self) -> Tokenizer:
-        return self.inner.vocab_reader()
-
-    def vocab_bytes(self) -> list[bytes | None]:
-        return self.inner.vocab_bytes()
-
-    def added_tokens(self) -> dict[str, AddedEntry]:
-        return self.inner.added_tokens()
-
-    def roles(self) -> dict[str, RoleToken | None]:
-        return self.inner.roles()
-
-    def decode_each(self, ids: list[int]) -> list[str]:
-        return self.inner.decode_each(ids)
-
-    def chat_templates(self) -> dict[str, str]:
-        return self.inner.chat_templates()
-
-    def template_vars(self) -> dict[str, Any]:
-        return self.inner.template_vars()
-
-    def split_patterns(self) -> list[tuple[str, str]]:
-        return self.inner.split_patterns()
-
-    def file_limits(self) -> FileLimits | None:
-        return self.inner.file_limits()
-
-    def files_dir(self) -> Path | None:
-        return self.inner.files_dir()
