@@ -1,0 +1,206 @@
+"""The parent's end of a worker: start it, talk to it, stop it, and turn every way it can fail into one line.
+
+A Connection starts `<python> -m tokaudit.sources.remote.worker` with pipes for the protocol and its stderr
+in a temporary file (the terminal with --debug), in an empty working directory, with a copy of the
+running tokaudit first on PYTHONPATH: the other environment needs the side's libraries and tokaudit's
+dependencies, not this tokaudit installed (environments.source_tree, as `bump --with` uses). Failures are
+SourceError lines naming the side's key and the interpreter. A process forked from this one (`--workers N`)
+never shares the pipe: the first call there starts its own worker, and the handles it held are made again.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from tokaudit.environments import install_hint, last_line, source_tree
+from tokaudit.errors import SourceError
+from tokaudit.quiet import debugging
+from tokaudit.sources.remote import protocol as p
+from tokaudit.version import __version__
+
+WORKER = "tokaudit.sources.remote.worker"
+#: how long a worker gets to leave after BYE before it is killed
+STOP_SECONDS = 10
+
+_copy_lock = threading.Lock()
+_copy: Path | None = None
+
+
+def running_copy() -> Path:
+    """A folder holding a copy of the running tokaudit (one per process tree, removed at exit)."""
+    global _copy
+    with _copy_lock:
+        if _copy is None or not _copy.is_dir():
+            _copy = Path(tempfile.mkdtemp(prefix="tokaudit-remote-"))
+            source_tree(_copy / "src")
+            atexit.register(_remove, _copy, os.getpid())
+        return _copy
+
+
+def _remove(root: Path, owner: int) -> None:
+    if os.getpid() == owner:  # not from a forked child that exits: the parent's workers still use it
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class WorkerFailed(SourceError):
+    """The worker could not start, died, or answered something that is not the protocol."""
+
+
+class Connection:
+    """One worker process holding one side; `call` is thread-safe (one request at a time on the pipe)."""
+
+    def __init__(self, python: str, spec: dict[str, Any], config_dir: str | None, where: str) -> None:
+        self.python = python
+        self.spec = spec
+        self.config_dir = config_dir
+        #: `cfg.yaml: training.python`, for failures after loading (load_sides words those while loading)
+        self.where = where
+        self.loaded = False
+        self.generation = 0
+        self.info: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._pid = -1
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+        self._start()
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def _start(self) -> None:
+        root = running_copy()
+        empty = root / "cwd"
+        empty.mkdir(exist_ok=True)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root / "src"), env.get("PYTHONPATH")]))
+        env["PYTHONUNBUFFERED"] = "1"
+        self._stderr = None if debugging() else tempfile.TemporaryFile(prefix="tokaudit-worker-")
+        self._pid = os.getpid()
+        try:
+            self._proc = subprocess.Popen(
+                [self.python, "-m", WORKER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                cwd=empty,
+                env=env,
+            )
+        except OSError as exc:
+            raise self._failed(f"cannot run it ({exc.strerror or exc})") from None
+        self.generation += 1
+        atexit.register(self.close)
+        hello = {"protocol": p.PROTOCOL, "tokaudit": __version__, "spec": self.spec}
+        try:
+            info = self._request((p.HELLO, {**hello, "config_dir": self.config_dir, "debug": debugging()}), "starting")
+        except WorkerFailed:
+            raise
+        except SourceError as exc:  # the side's own load failure (a missing file): its key, and where it ran
+            self.close()
+            raise SourceError(f"{exc} (in {self.python})", key=exc.key) from None
+        except Exception as exc:
+            raise self.refused(exc) from None
+        if not isinstance(info, dict) or "protocol" not in info:
+            raise self._failed(f"answered {type(info).__name__} to the handshake: not tokaudit's worker")
+        if info["protocol"] != p.PROTOCOL or info["tokaudit"] != __version__:
+            self.close()
+            raise self._failed(
+                f"its tokaudit is {info['tokaudit']} (worker protocol {info['protocol']}), this one is "
+                f"{__version__} (protocol {p.PROTOCOL}): both ends must be the same tokaudit"
+            )
+        self.info = info
+        self.loaded = True
+
+    def ensure(self) -> None:
+        """In a process forked from the one that started the worker, start this process's own."""
+        if os.getpid() != self._pid:
+            self._proc = None  # the parent's: never wait on it, never write to it from here
+            self._start()
+
+    def close(self) -> None:
+        """Say BYE and wait for the worker to leave (kill it when it does not); safe to call twice."""
+        proc, self._proc = self._proc, None
+        if proc is None or os.getpid() != self._pid:
+            return
+        try:
+            if proc.stdin is not None:
+                p.write(proc.stdin, (p.BYE,))
+                proc.stdin.close()
+        except (OSError, ValueError):
+            pass
+        try:
+            proc.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    # -- requests -----------------------------------------------------------------------------
+    def call(self, *msg: Any) -> Any:
+        with self._lock:
+            self.ensure()
+            return self._request(msg, f"answering {msg[2] if msg[0] == p.CALL else msg[0]}")
+
+    def _request(self, msg: tuple[Any, ...], doing: str) -> Any:
+        proc = self._proc
+        if proc is None or proc.stdin is None or proc.stdout is None:
+            raise self._failed("the worker was stopped")
+        try:
+            p.write(proc.stdin, msg)
+            status, value = p.read(proc.stdout)
+        except (p.Closed, BrokenPipeError, ConnectionResetError):
+            raise self._failed(f"the worker exited while {doing}{self._exit(proc)}") from None
+        except (p.BadFrame, ValueError, TypeError) as exc:
+            self._kill(proc)
+            raise self._failed(f"the worker answered something that is not tokaudit's protocol ({exc})") from None
+        if status == "err" and isinstance(value, p.ErrorInfo):
+            raise value.rebuild()
+        if status != "ok":
+            self._kill(proc)
+            raise self._failed(f"the worker answered {status!r}, not a reply")
+        return value
+
+    # -- failures -----------------------------------------------------------------------------
+    def _exit(self, proc: subprocess.Popen[bytes]) -> str:
+        try:
+            code = proc.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self._kill(proc)
+            code = proc.returncode
+        self._proc = None
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
+        if self._stderr is None:
+            return f" ({how}; its output is above)"
+        self._stderr.seek(0)
+        line = last_line(self._stderr.read().decode("utf-8", errors="replace"))
+        return f" ({how}): {line}"
+
+    def _kill(self, proc: subprocess.Popen[bytes]) -> None:
+        proc.kill()
+        proc.wait()
+        self._proc = None
+
+    def _failed(self, what: str) -> WorkerFailed:
+        if self.loaded:
+            return WorkerFailed(f"{self.where}: {self.python}: {what}")
+        return WorkerFailed(f"{self.python}: {what}", key="python")
+
+    def refused(self, exc: Exception) -> WorkerFailed:
+        """An exception the worker raised while loading that is not a SourceError (a missing library)."""
+        line = f"{type(exc).__name__}: {exc}" if not isinstance(exc, p.RemoteError) else str(exc)
+        hint = ""
+        if isinstance(exc, ImportError):
+            hint = (
+                f" (that environment needs the side's library and tokaudit's dependencies: "
+                f"{self.python} -m pip install {install_hint()})"
+            )
+        self.close()
+        return self._failed(f"cannot load the side there: {line}{hint}")
