@@ -64,6 +64,8 @@ class Connection:
         self.where = where
         self.loaded = False
         self.generation = 0
+        #: requests sent (tests hold the per-token reads to a few blocks)
+        self.requests = 0
         self.info: dict[str, Any] = {}
         self._lock = threading.RLock()
         self._pid = -1
@@ -153,6 +155,7 @@ class Connection:
         proc = self._proc
         if proc is None or proc.stdin is None or proc.stdout is None:
             raise self._failed("the worker was stopped")
+        self.requests += 1
         try:
             p.write(proc.stdin, msg)
             status, value = p.read(proc.stdout)
