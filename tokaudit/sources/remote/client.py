@@ -11,6 +11,7 @@ never shares the pipe: the first call there starts its own worker, and the handl
 from __future__ import annotations
 
 import atexit
+import multiprocessing.util
 import os
 import shutil
 import subprocess
@@ -93,9 +94,12 @@ class Connection:
                 env=env,
             )
         except OSError as exc:
+            self._drop_stderr()
             raise self._failed(f"cannot run it ({exc.strerror or exc})") from None
         self.generation += 1
         atexit.register(self.close)
+        # a pool's worker process leaves through multiprocessing's exit, which runs Finalizers but not atexit
+        multiprocessing.util.Finalize(self, self.close, exitpriority=10)
         hello = {"protocol": p.PROTOCOL, "tokaudit": __version__, "spec": self.spec}
         try:
             info = self._request((p.HELLO, {**hello, "config_dir": self.config_dir, "debug": debugging()}), "starting")
@@ -107,6 +111,7 @@ class Connection:
         except Exception as exc:
             raise self.refused(exc) from None
         if not isinstance(info, dict) or "protocol" not in info:
+            self.close()
             raise self._failed(f"answered {type(info).__name__} to the handshake: not tokaudit's worker")
         if info["protocol"] != p.PROTOCOL or info["tokaudit"] != __version__:
             self.close()
@@ -125,25 +130,41 @@ class Connection:
 
     def close(self) -> None:
         """Say BYE and wait for the worker to leave (kill it when it does not); safe to call twice."""
-        proc, self._proc = self._proc, None
-        if proc is None or os.getpid() != self._pid:
-            return
+        if self._proc is not None and os.getpid() == self._pid:
+            self._stop(self._proc, kill=False)
+        self._drop_stderr()
+
+    def _stop(self, proc: subprocess.Popen[bytes], kill: bool) -> int | None:
+        """End the worker and reap it (no zombie), closing our ends of its pipes; its exit code."""
+        self._proc = None
+        if not kill and proc.poll() is None:
+            try:
+                if proc.stdin is not None:
+                    p.write(proc.stdin, (p.BYE,))
+            except (OSError, ValueError):
+                pass
+        for pipe in (proc.stdin, proc.stdout):
+            try:
+                if pipe is not None:
+                    pipe.close()
+            except OSError:
+                pass
+        if kill and proc.poll() is None:
+            proc.kill()
         try:
-            if proc.stdin is not None:
-                p.write(proc.stdin, (p.BYE,))
-                proc.stdin.close()
-        except (OSError, ValueError):
-            pass
-        try:
-            proc.wait(STOP_SECONDS)
+            return proc.wait(STOP_SECONDS)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
+            return proc.wait()
+
+    def _drop_stderr(self) -> str:
+        """The last line the worker wrote on stderr (its own `error:` and the like); the file is closed."""
+        err, self._stderr = self._stderr, None
+        if err is None:
+            return "its output is above"
+        with err:
+            err.seek(0)
+            return last_line(err.read().decode("utf-8", errors="replace"))
 
     # -- requests -----------------------------------------------------------------------------
     def call(self, *msg: Any) -> Any:
@@ -158,39 +179,27 @@ class Connection:
         self.requests += 1
         try:
             p.write(proc.stdin, msg)
+        except OSError:
+            pass  # it is gone or going: what it wrote before (if anything) says more than the broken pipe
+        try:
             status, value = p.read(proc.stdout)
-        except (p.Closed, BrokenPipeError, ConnectionResetError):
-            raise self._failed(f"the worker exited while {doing}{self._exit(proc)}") from None
+        except (p.Closed, OSError):
+            code = self._stop(proc, kill=True)
+            how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
+            raise self._failed(f"the worker exited while {doing} ({how}): {self._drop_stderr()}") from None
         except (p.BadFrame, ValueError, TypeError) as exc:
-            self._kill(proc)
+            self._stop(proc, kill=True)
+            self._drop_stderr()
             raise self._failed(f"the worker answered something that is not tokaudit's protocol ({exc})") from None
         if status == "err" and isinstance(value, p.ErrorInfo):
             raise value.rebuild()
         if status != "ok":
-            self._kill(proc)
+            self._stop(proc, kill=True)
+            self._drop_stderr()
             raise self._failed(f"the worker answered {status!r}, not a reply")
         return value
 
     # -- failures -----------------------------------------------------------------------------
-    def _exit(self, proc: subprocess.Popen[bytes]) -> str:
-        try:
-            code = proc.wait(STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            self._kill(proc)
-            code = proc.returncode
-        self._proc = None
-        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
-        if self._stderr is None:
-            return f" ({how}; its output is above)"
-        self._stderr.seek(0)
-        line = last_line(self._stderr.read().decode("utf-8", errors="replace"))
-        return f" ({how}): {line}"
-
-    def _kill(self, proc: subprocess.Popen[bytes]) -> None:
-        proc.kill()
-        proc.wait()
-        self._proc = None
-
     def _failed(self, what: str) -> WorkerFailed:
         if self.loaded:
             return WorkerFailed(f"{self.where}: {self.python}: {what}")
