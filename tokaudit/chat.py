@@ -28,7 +28,7 @@ from typing import Any
 from tokaudit.config import SideSpec
 from tokaudit.errors import ConfigError
 from tokaudit.sources.base import Tokenizer
-from tokaudit.sources.capabilities import ChatEncoder, Refused, TemplateRenderer
+from tokaudit.sources.capabilities import ChatEncoder, Refused
 from tokaudit.usercode import UserCodeError, as_ids, import_attribute, one_line, shown
 
 TOKENIZER = "tokenizer"
@@ -276,10 +276,12 @@ def render_text(
         got = format_chat(template, messages, gen)
         return (got if isinstance(got, str) else surface_text(tok, got)), ()
 
+    utils = _chat_utils()
     source = _pick(template, tools)
+    from tokaudit.sources.capabilities import TemplateRenderer
+
     if isinstance(tok, TemplateRenderer):  # the side runs in another interpreter: its transformers renders
         return tok.render_template(messages, source, gen, tools, variables)
-    utils = _chat_utils()
     # apply_chat_template's own message normalisation, where the installed transformers has one (5.x).
     normalize = getattr(utils, "_normalize_chat_messages", None)
     chat = normalize(messages) if normalize else copy.deepcopy(messages)

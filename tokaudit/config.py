@@ -53,6 +53,8 @@ class SideSpec(_Strict):
 
     source: StrictStr
     path: StrictStr | None = None
+    #: run this side in another interpreter (a training image's, a serving image's): a worker tokaudit starts there
+    python: StrictStr | None = None
     encoding: str | None = None
     pattern: str | None = None
     special_tokens: dict[StrictStr, StrictInt] | None = None
@@ -74,8 +76,6 @@ class SideSpec(_Strict):
     args: dict[StrictStr, Any] | None = None
     #: template-check / mask-check: the user's own chat formatter, `module:function` (instead of chat_template)
     chat_format: StrictStr | None = None
-    #: run this side in another interpreter (a training image's, a serving image's): a worker tokaudit starts there
-    python: StrictStr | None = None
     _config_dir: Path | None = PrivateAttr(default=None)
 
     @property
