@@ -10,6 +10,7 @@ A suspect that kills its fresh process too ends the run with one line (`faults.d
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import signal
@@ -76,26 +77,29 @@ def in_processes(
 def _drain(
     settings: Settings, context: Any, shards: Iterable[Shard], scan: Any, workers: int
 ) -> Iterator[tuple[Shard, Any]]:
-    todo = iter(shards)
+    todo: Iterator[Shard] = iter(shards)
     while True:
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(settings,))
         try:
-            suspects = yield from _stream(pool, todo, scan, 2 * workers)
+            suspects, unsent = yield from _stream(pool, todo, scan, 2 * workers)
         except BaseException:  # an input error, a bug, Ctrl-C: stop the workers now, not after their shards
             _stop(pool)
             raise
         pool.shutdown(wait=True)
-        if not suspects:
+        if not suspects and not unsent:
             return
         yield from _alone(context, settings, scan, suspects, workers)
+        todo = itertools.chain(unsent, todo)
 
 
 def _stream(
     pool: ProcessPoolExecutor, todo: Iterator[Shard], scan: Any, window: int
-) -> Generator[tuple[Shard, Any], None, list[Shard]]:
+) -> Generator[tuple[Shard, Any], None, tuple[list[Shard], list[Shard]]]:
     """(shard, tally) as they come from `pool`, a bounded window of shards in flight so memory does not
-    follow the corpus (merging is order-independent). Returns the shards in flight when a worker died."""
+    follow the corpus (merging is order-independent). When a worker dies, returns the shards that were in
+    flight (suspects) and the one the broken pool refused (never run)."""
     running: dict[Future[Any], Shard] = {}
+    unsent: list[Shard] = []
     exhausted = False
     while running or not exhausted:
         while not exhausted and len(running) < window:
@@ -103,18 +107,20 @@ def _stream(
             if shard is None:
                 exhausted = True
                 break
-            running[pool.submit(_work, scan, shard)] = shard
+            try:
+                running[pool.submit(_work, scan, shard)] = shard
+            except BrokenProcessPool:  # a worker died since the last wait
+                unsent.append(shard)
+                break
         if not running:
             break
-        done, _ = wait(running, return_when=FIRST_COMPLETED)
-        broken = False
+        done = set() if unsent else wait(running, return_when=FIRST_COMPLETED)[0]
+        broken = bool(unsent)
         for fut in done:
-            shard = running.pop(fut)
             if isinstance(fut.exception(), BrokenProcessPool):
-                running[fut] = shard
                 broken = True
                 continue
-            yield shard, fut.result()  # an input error or a bug raises here
+            yield running.pop(fut), fut.result()  # an input error or a bug raises here
         if broken:
             pool.shutdown(wait=True)  # a broken pool has already stopped its workers: this returns at once
             suspects = []
@@ -123,8 +129,8 @@ def _stream(
                     yield shard, fut.result()  # finished before the pool broke: merged once, not retried
                 else:
                     suspects.append(shard)
-            return suspects
-    return []
+            return suspects, unsent
+    return [], unsent
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
