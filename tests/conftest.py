@@ -66,6 +66,8 @@ ONE_VERSION = (
     "tests/cli/test_progress.py",
     "tests/cli/test_gate_cli.py",
     "tests/cli/test_bump_cli.py",
+    "tests/cli/test_faults_cli.py",
+    "tests/cli/test_interrupted_cli.py",
     "tests/test_runner.py",
     "tests/test_bench_scale.py",
     "tests/test_environments.py",
