@@ -230,17 +230,26 @@ def _render_template(
     return text, tuple(tuple(s) for s in spans)  # type: ignore[misc]
 
 
-def _members(protocol: type) -> dict[str, bool]:
-    """A protocol's own members: name -> takes no argument but self (asked once)."""
+def _members(protocol: type) -> dict[str, bool | None]:
+    """A protocol's own members: name -> takes no argument but self (asked once); None for a data member (an
+    annotation, read from the worker each time)."""
     import inspect
 
-    out = {}
+    out: dict[str, bool | None] = {n: None for n in getattr(protocol, "__annotations__", {}) if not n.startswith("_")}
     for name, value in vars(protocol).items():
         if name.startswith("_") or not callable(value):
             continue
         params = list(inspect.signature(value).parameters)
         out[name] = params == ["self"]
     return out
+
+
+def _attribute(name: str) -> property:
+    def read(self: RemoteTokenizer) -> Any:
+        ref = self._ref
+        return ref.unwrap(ref.conn.call(p.GETATTR, ref.handle(), name), None)
+
+    return property(read)
 
 
 @functools.cache
@@ -251,7 +260,7 @@ def _proxy_class(caps: tuple[str, ...]) -> type[RemoteTokenizer]:
             namespace["render_template"] = _render_template
             continue
         for name, once in _members(CAPABILITIES[cap]).items():
-            namespace[name] = _forward(name, once)
+            namespace[name] = _attribute(name) if once is None else _forward(name, once)
     return type("RemoteTokenizer[" + ",".join(caps) + "]", (RemoteTokenizer,), namespace)
 
 
