@@ -32,6 +32,16 @@ STOP_SECONDS = 10
 
 _copy_lock = threading.Lock()
 _copy: Path | None = None
+#: held while a forked process starts its own worker (a lock another thread held at the fork would stay held)
+_fork_lock = threading.Lock()
+
+
+def _after_fork() -> None:
+    global _copy_lock, _fork_lock
+    _copy_lock, _fork_lock = threading.Lock(), threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def running_copy() -> Path:
@@ -124,9 +134,14 @@ class Connection:
 
     def ensure(self) -> None:
         """In a process forked from the one that started the worker, start this process's own."""
-        if os.getpid() != self._pid:
-            self._proc = None  # the parent's: never wait on it, never write to it from here
-            self._start()
+        if os.getpid() == self._pid:
+            return
+        with _fork_lock:
+            if os.getpid() != self._pid:
+                self._lock = threading.RLock()  # the parent's may have been held by a thread that is not here
+                self._proc = None  # the parent's: never wait on it, never write to it from here
+                self._stderr = None
+                self._start()
 
     def close(self) -> None:
         """Say BYE and wait for the worker to leave (kill it when it does not); safe to call twice."""
@@ -168,8 +183,8 @@ class Connection:
 
     # -- requests -----------------------------------------------------------------------------
     def call(self, *msg: Any) -> Any:
+        self.ensure()
         with self._lock:
-            self.ensure()
             return self._request(msg, f"answering {msg[2] if msg[0] == p.CALL else msg[0]}")
 
     def _request(self, msg: tuple[Any, ...], doing: str) -> Any:
