@@ -160,3 +160,20 @@ def _workers_of(pid: int) -> list[int]:
         if int(fields[1]) == pid and b"tokaudit.sources.remote.worker" in cmdline:
             found.append(int(entry.name))
     return found
+
+
+def test_debug_lets_the_workers_output_through(tmp_path: Path) -> None:
+    (tmp_path / "user_tok.py").write_text(USER_CODE, encoding="utf-8")
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("fine\nplease die now\n", encoding="utf-8")
+    data = {
+        "training": {"source": "python", "object": "user_tok:dying", "python": sys.executable},
+        "serving": {"source": "python", "object": "user_tok:steady"},
+        "corpus": [str(corpus)],
+    }
+    path = write_config(tmp_path, data)
+    cmd = [sys.executable, "-m", "tokaudit", "diff", str(path), "--no-builtin", "--debug"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "a library printing on stdout" in done.stderr  # the worker's own stderr, on the terminal
+    assert "the worker exited while answering encode_all (exit 3): its output is above" in done.stderr
