@@ -74,6 +74,8 @@ ONE_VERSION = (
     "tests/test_readers.py",
     "tests/test_corpus.py",
     "tests/test_precommit_hooks.py",
+    "tests/remote/",  # the transport, with the worker in this same interpreter
+    "tests/test_bench_remote.py",
 )
 _ONE_VERSION_SKIP = pytest.mark.skip(
     reason="version-independent: scripts/test.sh runs it under transformers 5 (TOKAUDIT_EVERY_VERSION=1 runs it here)"
