@@ -51,8 +51,13 @@ class Stretch:
         names = side.tok.special_names()
         spelled = [t in names and names[t] in side.text_in for t in ids]
         controls = Counter(names[t] for t, s in zip(ids, spelled) if s)
-        # an `<unk>` the model emits for text it cannot spell is a fallback, not a control token
-        fallback = sum(1 for t, s in zip(ids, spelled) if not s and side.tok.is_fallback(t))
+        # an `<unk>` the model emits for text it cannot spell is a fallback, not a control token; a byte
+        # piece for whitespace (SentencePiece's <0x0A> for a newline) is how the model spells it, not a fallback
+        fallback = sum(
+            1
+            for t, s, raw in zip(ids, spelled, side.surfaces[lo:hi])
+            if not s and side.tok.is_fallback(t) and (not raw or strip_ws(raw))
+        )
         return cls(tuple(side.surfaces[lo:hi]), controls, fallback)
 
     @property
@@ -153,10 +158,12 @@ def categorize(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int, offs
             f"the normalizers disagree {where}: {a.name} sees {visible(na[max(0, k - 8) : k + 12])!r}, "
             f"{b.name} sees {visible(nb[max(0, k - 8) : k + 12])!r}",
         )
-    # 6. unknown: `<unk>` or byte-fallback tokens in one side's stretch only
-    if bool(sa.fallback) != bool(sb.fallback):
-        who = a.name if sa.fallback else b.name
-        return Verdict("unknown", f"{who} falls back to unknown or byte tokens {where}: {both}")
+    # 6. unknown: `<unk>` or byte-fallback tokens in a stretch (where both sides fall back alike, the
+    # tokens agree and are not in it)
+    if sa.fallback or sb.fallback:
+        who = " and ".join(side.name for side, st in ((a, sa), (b, sb)) if st.fallback)
+        verb = "fall" if sa.fallback and sb.fallback else "falls"
+        return Verdict("unknown", f"{who} {verb} back to unknown or byte tokens {where}: {both}")
     # 6b. normalization where a library exposes no normalizer: the stretches stand for other text, beyond
     # whitespace
     if strip_ws(sa.raw) != strip_ws(sb.raw):

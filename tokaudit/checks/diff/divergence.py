@@ -50,8 +50,9 @@ class Side:
         ids = ids[: len(ids) - self.padded]
         names = self.tok.special_names()
         # BOS/EOS, or any special the post-processor adds ([CLS] ... [SEP]) that the text does not spell.
-        first = names.get(ids[0]) if ids else None
-        last = names.get(ids[-1]) if len(ids) > 1 else None
+        # (an `<unk>` the model emits for text it cannot spell is text, not an added token)
+        first = names.get(ids[0]) if ids and not self.tok.is_fallback(ids[0]) else None
+        last = names.get(ids[-1]) if len(ids) > 1 and not self.tok.is_fallback(ids[-1]) else None
         self.has_bos = ids[:1] == [self.tok.bos_id] or (first is not None and not self.text_in.startswith(first))
         self.has_eos = len(ids) > int(self.has_bos) and (
             ids[-1] == self.tok.eos_id or (last is not None and not self.text_in.endswith(last))
