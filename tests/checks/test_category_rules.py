@@ -114,3 +114,11 @@ def test_an_unk_for_text_nobody_typed_is_unknown_not_special_token(sp: Tokenizer
     # one side emits <unk>, the other spells the character in bytes: both fall back, differently
     category, message = verdict(sp, "x 𓀀", ["▁x", "▁", UNK], ["▁x", "▁", 243, 150, 131, 131])
     assert category == "unknown" and message.startswith("training and serving fall back")
+
+
+def test_the_first_differing_id_decides_when_it_is_an_added_one(sp: Tokenizer) -> None:
+    # both add a token before the text, under other ids: id-mapping, whatever differs later in the text
+    assert verdict(sp, "Hello world", [BOS, "▁Hello", "▁w", "orld"], [2, "▁Hello", "▁wor", "ld"])[0] == "id-mapping"
+    # BOS on one side only comes before a special typed later in the text
+    text = "a <s> b"
+    assert verdict(sp, text, [BOS, "▁a", "▁<", "s", ">", "▁b"], ["▁a", "▁", S_CTL, "▁b"])[0] == "bos-eos"

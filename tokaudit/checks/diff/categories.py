@@ -18,10 +18,12 @@ from tokaudit.checks.evidence import decode, show_bytes, visible
 if TYPE_CHECKING:
     from tokaudit.checks.diff.divergence import Side
 
-#: the order rules are tried in (docs/codes.md's decision table); CATEGORIES keeps the report's order
+#: docs/codes.md's decision table, in its order: bos-eos (and id-mapping / truncation of the tokens a
+#: tokenizer adds) where the first differing id is an added one, then the rules on the text's own tokens.
+#: CATEGORIES keeps the report's order.
 DECISION_ORDER = (
-    "special-token",
     "bos-eos",
+    "special-token",
     "truncation",
     "id-mapping",
     "normalization",
@@ -96,7 +98,48 @@ class Verdict(NamedTuple):
 
 def categorize(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int, offset: int) -> Verdict:
     """The verdict for two sides whose core ids first differ at `i`; the first differing stretch is
-    a.core[i:end_a] against b.core[i:end_b], and starts at character `offset` of the text."""
+    a.core[i:end_a] against b.core[i:end_b], and starts at character `offset` of the text.
+
+    The first differing id is where the signature is taken, so it decides: before the text's tokens (the
+    BOS a tokenizer adds), inside them (the stretch), or after them (the text's tokens agree)."""
+    # before the text: BOS (or [CLS], any special the text does not spell) on one side only, or another id
+    if a.has_bos != b.has_bos:
+        return _added(a, b, "has_bos", "starts with BOS")
+    if a.has_bos and a.ids[0] != b.ids[0]:
+        return _other_id(a, b)
+    # after the text: its tokens agree, and what the tokenizers add after them does not
+    if a.core == b.core:
+        if a.has_eos != b.has_eos:
+            return _added(a, b, "has_eos", "ends with EOS")
+        if a.padded != b.padded:
+            more, less = (a, b) if a.padded > b.padded else (b, a)
+            return Verdict(
+                "truncation",
+                f"{more.name} pads to {len(more.ids)} tokens with {more.padded} x "
+                f"{more.tok.piece(more.ids[-1])!r}; {less.name} does not (a fixed length stored in the tokenizer)",
+            )
+        return _other_id(a, b)
+    return _in_text(text, a, b, i, end_a, end_b, offset)
+
+
+def _added(a: Side, b: Side, flag: str, what: str) -> Verdict:
+    yes, no = (a, b) if getattr(a, flag) else (b, a)
+    tid = yes.ids[0] if flag == "has_bos" else yes.ids[len(yes.ids) - 1 - yes.padded]
+    return Verdict("bos-eos", f"{yes.name} {what} {yes.tok.piece(tid)!r} (id {tid}); {no.name} does not")
+
+
+def _other_id(a: Side, b: Side) -> Verdict:
+    """id-mapping of a token both tokenizers add (BOS / EOS) under other ids."""
+    k = next(k for k in range(min(len(a.ids), len(b.ids))) if a.ids[k] != b.ids[k])
+    return Verdict(
+        "id-mapping",
+        f"{a.tok.piece(a.ids[k])!r} (added by the tokenizer) is id {a.ids[k]} on {a.name} "
+        f"and id {b.ids[k]} on {b.name}",
+    )
+
+
+def _in_text(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int, offset: int) -> Verdict:
+    """The rules on the first differing stretch of the text's own tokens, in DECISION_ORDER."""
     sa, sb = Stretch.of(a, i, end_a), Stretch.of(b, i, end_b)
     where = f"at character {offset}"
     both = f"{a.name} {_pieces(sa)} vs {b.name} {_pieces(sb)}"
@@ -112,22 +155,7 @@ def categorize(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int, offs
             f"{{n}} special strings typed in text are control tokens on {ctl.name} and plain text on "
             f"{txt.name} ({{examples}})",
         )
-    # 2. bos-eos: a token the tokenizer adds around the text (BOS, [CLS] / EOS, [SEP]) on one side only;
-    # EOS only when the text's own tokens agree (else the first difference is inside the text)
-    if a.has_bos != b.has_bos or (a.has_eos != b.has_eos and a.core == b.core):
-        flag, what = ("has_bos", "starts with BOS") if a.has_bos != b.has_bos else ("has_eos", "ends with EOS")
-        yes, no = (a, b) if getattr(a, flag) else (b, a)
-        tid = yes.ids[0] if flag == "has_bos" else yes.ids[len(yes.ids) - 1 - yes.padded]
-        return Verdict("bos-eos", f"{yes.name} {what} {yes.tok.piece(tid)!r} (id {tid}); {no.name} does not")
-    # 3. truncation: the text's tokens agree and one side pads; or one side's tokens stop at the first
-    # difference while the other's go on with more than whitespace
-    if a.padded != b.padded and a.core == b.core:
-        more, less = (a, b) if a.padded > b.padded else (b, a)
-        return Verdict(
-            "truncation",
-            f"{more.name} pads to {len(more.ids)} tokens with {more.padded} x "
-            f"{more.tok.piece(more.ids[-1])!r}; {less.name} does not (a fixed length stored in the tokenizer)",
-        )
+    # 2. truncation: one side's tokens stop at the first difference, the other's go on with more than whitespace
     short, long_ = (a, b) if len(a.core) <= len(b.core) else (b, a)
     if i >= len(short.core) and strip_ws(b"".join(long_.surfaces[i:])):
         return Verdict(
@@ -135,20 +163,13 @@ def categorize(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int, offs
             f"{short.name} stops after {len(short.ids)} tokens; {long_.name} goes on to the end "
             f"({len(long_.ids)} tokens)",
         )
-    # 4. id-mapping: the first differing tokens are the same bytes (or the same special) under other ids
-    if a.core == b.core:  # the text's ids agree: the sides add a different id as BOS / EOS
-        k = next(k for k in range(min(len(a.ids), len(b.ids))) if a.ids[k] != b.ids[k])
-        return Verdict(
-            "id-mapping",
-            f"{a.tok.piece(a.ids[k])!r} (added by the tokenizer) is id {a.ids[k]} on {a.name} "
-            f"and id {b.ids[k]} on {b.name}",
-        )
+    # 3. id-mapping: the first differing tokens are the same bytes (or the same special) under other ids
     if i < len(a.core) and i < len(b.core) and _same_token(a, b, i):
         message = f"{decode(a.surfaces[i])!r} is id {a.core[i]} on {a.name} and id {b.core[i]} on {b.name}"
         typed = a.core[i] in a.tok.special_names()
         plural = "{n} special strings are control tokens on both sides under other ids ({examples})"
         return Verdict("id-mapping", message, plural if typed else None)
-    # 5. normalization: both sides expose their normalizer and it gives other text for the stretch's text
+    # 4. normalization: both sides expose their normalizer and it gives other text for the stretch's text
     span = text[offset : offset + max(len(decode(sa.raw)), len(decode(sb.raw)), 1)]
     na, nb = _normalized(a, span), _normalized(b, span)
     if na is not None and nb is not None and na != nb:
@@ -158,20 +179,20 @@ def categorize(text: str, a: Side, b: Side, i: int, end_a: int, end_b: int, offs
             f"the normalizers disagree {where}: {a.name} sees {visible(na[max(0, k - 8) : k + 12])!r}, "
             f"{b.name} sees {visible(nb[max(0, k - 8) : k + 12])!r}",
         )
-    # 6. unknown: `<unk>` or byte-fallback tokens in a stretch (where both sides fall back alike, the
+    # 5. unknown: `<unk>` or byte-fallback tokens in a stretch (where both sides fall back alike, the
     # tokens agree and are not in it)
     if sa.fallback or sb.fallback:
         who = " and ".join(side.name for side, st in ((a, sa), (b, sb)) if st.fallback)
         verb = "fall" if sa.fallback and sb.fallback else "falls"
         return Verdict("unknown", f"{who} {verb} back to unknown or byte tokens {where}: {both}")
-    # 6b. normalization where a library exposes no normalizer: the stretches stand for other text, beyond
+    # 5b. normalization where a library exposes no normalizer: the stretches stand for other text, beyond
     # whitespace
     if strip_ws(sa.raw) != strip_ws(sb.raw):
         return Verdict("normalization", f"the sides see different text {where}: {both}")
-    # 7. whitespace: the whitespace bytes differ, or the sides cut next to whitespace at other places
+    # 6. whitespace: the whitespace bytes differ, or the sides cut next to whitespace at other places
     if sa.raw != sb.raw or sa.whitespace_cuts() != sb.whitespace_cuts():
         return Verdict("whitespace", f"whitespace is tokenized differently {where}: {both}")
-    # 8. segmentation: the same bytes and whitespace placement, other boundaries inside the words
+    # 7. segmentation: the same bytes and whitespace placement, other boundaries inside the words
     return Verdict("segmentation", f"same text, different split {where}: {both}")
 
 
