@@ -75,13 +75,15 @@ def settings(pair: str, tmp: Path) -> Any:
         return load_config(ROOT / "configs" / f"{name}.yaml")
     if kind == "v7":
         folder = _v7_hf(tmp)
-        data = {"training": side("sentencepiece", folder / "tokenizer.model", add_bos=True), "serving": side("hf", folder)}
+        training = side("sentencepiece", folder / "tokenizer.model", add_bos=True)
+        data = {"training": training, "serving": side("hf", folder)}
     elif kind == "tekken":
         served = side("hf", _tekken_hf(tmp), **({"add_bos": True} if name.endswith("-bos") else {}))
         data = {"training": side("mistral-common", mistral_data(TEKKEN)), "serving": served}
     elif kind == "golden":
         family, _, source = name.partition("/")
-        data = {"training": _golden(tmp, family), "serving": side(source, gguf_vocab(family), add_bos=False, add_eos=False)}
+        served = side(source, gguf_vocab(family), add_bos=False, add_eos=False)  # as llama.cpp's test encodes
+        data = {"training": _golden(tmp, family), "serving": served}
     else:  # gguf/<family>: transformers' conversion against llama.cpp's own tokenizer
         data = {
             "training": side("gguf", gguf_vocab(name)),

@@ -19,7 +19,8 @@ from tokaudit.sources.sides import load_side
 BOS, UNK, S_CTL = 1, 0, 1  # <s> is id 1: as BOS, and as the control token for "<s>" typed in text
 SP = {  # Mistral 7B pieces -> ids
     "▁Hello": 22557, "Hello": 16230, "▁w": 275, "orld": 2534, "▁wor": 1045, "ld": 417, "▁world": 1526, "world": 9471,
-    "▁": 28705, "▁▁": 259, "▁▁▁": 2287, "▁return": 604, "return": 807, "▁caf": 18302, "é": 28797,
+    "▁": 28705, "▁▁": 259, "▁after": 1024, ",": 28725, "▁▁▁": 2287, "▁return": 604, "return": 807,
+    "▁caf": 18302, "é": 28797,
     "<0xC3>": 198, "<0xA9>": 172, "▁<": 523, "s": 28713, ">": 28767, "▁a": 264, "▁b": 287, "▁x": 1318,
 }  # fmt: skip
 
@@ -122,3 +123,15 @@ def test_the_first_differing_id_decides_when_it_is_an_added_one(sp: Tokenizer) -
     # BOS on one side only comes before a special typed later in the text
     text = "a <s> b"
     assert verdict(sp, text, [BOS, "▁a", "▁<", "s", ">", "▁b"], ["▁a", "▁", S_CTL, "▁b"])[0] == "bos-eos"
+
+
+def test_one_more_space_after_a_control_token_lines_up_after_the_word(sp: Tokenizer) -> None:
+    # serving puts a space of its own after each `</s>`: the stretch is [␣after] vs [␣, ␣after], not the
+    # comma paired with a word because their byte counts happen to match
+    text = "</s> after, </s> after"
+    a = [2, "▁after", ",", 2, "▁after"]
+    b = [2, "▁", "▁after", ",", 2, "▁", "▁after"]
+    assert verdict(sp, text, a, b) == (
+        "whitespace",
+        "whitespace is tokenized differently at character 4: training [␣after] vs serving [␣, ␣after]",
+    )

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from tokaudit.checks.diff.categories import categorize
+from tokaudit.checks.diff.categories import categorize, strip_ws
 from tokaudit.checks.evidence import decode, first_diff, token, window
 from tokaudit.findings import SideTokens
 from tokaudit.sources.base import Tokenizer
@@ -99,17 +99,24 @@ def _window(a: list[int], b: list[int]) -> tuple[int, int, int]:
 
 
 def _region(a: Side, b: Side, i: int, end_a: int, end_b: int) -> tuple[int, int]:
-    """End of the first differing stretch: where both sides' token bytes line up again."""
+    """End of the first differing stretch: where both sides' token bytes line up again.
+
+    Lined up means the same text apart from whitespace, after some of it: a side with one more space
+    (a prefix space after a control token) lines up again after the next word, where counting bytes alone
+    would pair the other side's comma with this side's word."""
     ka, kb = i, i
-    pa = pb = 0
+    ra, rb = bytearray(), bytearray()  # each side's bytes so far, whitespace left out
+    pa = pb = 0  # and their lengths with it, to break ties
     while ka < end_a or kb < end_b:
-        if kb >= end_b or (ka < end_a and pa <= pb):
+        if kb >= end_b or (ka < end_a and (len(ra), pa) <= (len(rb), pb)):
+            ra += strip_ws(a.surfaces[ka])
             pa += len(a.surfaces[ka])
             ka += 1
         else:
+            rb += strip_ws(b.surfaces[kb])
             pb += len(b.surfaces[kb])
             kb += 1
-        if pa == pb and ka > i and kb > i:
+        if ka > i and kb > i and ra == rb and (ra or pa == pb):
             return ka, kb
     return end_a, end_b
 
