@@ -87,7 +87,7 @@ class _Run:
         self.rows = self.lock.samples  # built on each access: once here
         self.index = {s["where"]: k for k, s in enumerate(self.rows)}
         self.then = {name: self.lock.ids(name) for name, _ in self.sides.items()}
-        self.shapers = {name: Shaper(tok) for name, tok in self.sides.items()}
+        self.shapers = {name: Shaper(tok, by_cause=True) for name, tok in self.sides.items()}
 
     def backend_changes(self) -> list[Finding]:
         out = []
