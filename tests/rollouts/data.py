@@ -73,8 +73,11 @@ def tool_trajectory(city: str = "Paris", follow_up: bool = True) -> list[dict[st
 def render(messages: list[dict[str, Any]], template: Path, gen: bool, tools: Any = None, folder: Path = QWEN) -> str:
     tok = tokenizer(folder)
     source = template.read_text(encoding="utf-8")
+    # enable_thinking=True: llama.cpp's QwQ template closes `<think>` in the generation prompt unless it is set
     return str(
-        tok.apply_chat_template(messages, tools=tools, chat_template=source, add_generation_prompt=gen, tokenize=False)
+        tok.apply_chat_template(
+            messages, tools=tools, chat_template=source, add_generation_prompt=gen, tokenize=False, enable_thinking=True
+        )
     )
 
 
