@@ -16,12 +16,14 @@ from tokaudit.codes import finding
 from tokaudit.findings import Finding
 from tokaudit.sources.base import Tokenizer
 
+APPEND_REASONING, APPEND_TEXT, APPEND_MERGE = "TA711", "TA712", "TA713"
+RENDER_REASONING, RENDER_TEXT, RENDER_MERGE = "TA714", "TA715", "TA716"
 #: the code of a boundary cause, per check (append-only, re-render)
 _BOUNDARY = {
-    "append-only": {boundary.REASONING_DROPPED: "TA711", boundary.MERGE: "TA713"},
-    "re-render": {boundary.REASONING_DROPPED: "TA714", boundary.MERGE: "TA716"},
+    "append-only": {boundary.REASONING_DROPPED: APPEND_REASONING, boundary.MERGE: APPEND_MERGE},
+    "re-render": {boundary.REASONING_DROPPED: RENDER_REASONING, boundary.MERGE: RENDER_MERGE},
 }
-_OTHER = {"append-only": "TA712", "re-render": "TA715"}
+_OTHER = {"append-only": APPEND_TEXT, "re-render": RENDER_TEXT}
 
 
 def boundary_code(check: str, cause: str) -> str:

@@ -20,14 +20,21 @@ UNTRAINED = "sampled tokens not trained"
 NOT_IN_ROW = "sampled completion not in the row"
 LOGPROBS = "logprobs length"
 RANGE = "id beyond the embedding rows"
+TRAINS_UNSAMPLED, STOP_UNTRAINED, SAMPLED_UNTRAINED, LOGPROBS_CODE, RANGE_CODE = (
+    "TA721",
+    "TA722",
+    "TA723",
+    "TA724",
+    "TA725",
+)
 CODES = {
-    PROMPT: "TA721",
-    SCAFFOLDING: "TA721",
-    STOP: "TA722",
-    UNTRAINED: "TA723",
-    NOT_IN_ROW: "TA723",
-    LOGPROBS: "TA724",
-    RANGE: "TA725",
+    PROMPT: TRAINS_UNSAMPLED,
+    SCAFFOLDING: TRAINS_UNSAMPLED,
+    STOP: STOP_UNTRAINED,
+    UNTRAINED: SAMPLED_UNTRAINED,
+    NOT_IN_ROW: SAMPLED_UNTRAINED,
+    LOGPROBS: LOGPROBS_CODE,
+    RANGE: RANGE_CODE,
 }
 
 
