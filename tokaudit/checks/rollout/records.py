@@ -57,13 +57,15 @@ def read(spec: RolloutsSpec, key: str, span: Span | None = None) -> Iterator[Tra
     """Every record of the dump (or of one span of a JSONL file) as a Trajectory or Skipped."""
     wanted = columns(spec)
     for rec in records(spec.path, wanted, key, span=span):
-        if isinstance(rec, Skipped):
-            yield rec
-            continue
-        try:
-            yield trajectory(spec, rec)
-        except _Bad as exc:
-            yield Skipped(rec.where, str(exc))
+        yield rec if isinstance(rec, Skipped) else parse(spec, rec)
+
+
+def parse(spec: RolloutsSpec, rec: Record) -> Trajectory | Skipped:
+    """One record as a Trajectory, or Skipped with the field and the reason."""
+    try:
+        return trajectory(spec, rec)
+    except _Bad as exc:
+        return Skipped(rec.where, str(exc))
 
 
 class _Bad(Exception):

@@ -16,12 +16,11 @@ from tokaudit.chat import RenderError, Template, add_special_default, load_templ
 from tokaudit.checks.rollout import findings as rf
 from tokaudit.checks.rollout import roundtrip, row
 from tokaudit.checks.rollout.boundary import explain, prefix_break
-from tokaudit.checks.rollout.records import Trajectory, read, trajectory
+from tokaudit.checks.rollout.records import Trajectory, parse, read
 from tokaudit.checks.rollout.tally import RolloutTally, Seen
 from tokaudit.config import RolloutsSpec, Settings
 from tokaudit.errors import ConfigError
 from tokaudit.findings import Skipped
-from tokaudit.readers import Record
 from tokaudit.shards import Order, Shard
 from tokaudit.sources.base import Sides, Tokenizer
 
@@ -78,20 +77,11 @@ def scan(sides: Sides, shard: Shard, keep: int = 5, settings: Settings | None = 
 def _items(ctx: Context, shard: Shard) -> Iterator[tuple[Order, Trajectory | Skipped]]:
     if shard.path is None:  # a `--sample` draw carries its records
         for order, rec in shard.items:
-            yield order, _parsed(ctx.spec, rec)
+            yield order, parse(ctx.spec, rec)
         return
     start = shard.span.start if shard.span else 0
     for k, item in enumerate(read(ctx.spec, shard.key, shard.span)):
         yield (shard.input, start, k), item
-
-
-def _parsed(spec: RolloutsSpec, rec: Record) -> Trajectory | Skipped:
-    from tokaudit.checks.rollout.records import _Bad
-
-    try:
-        return trajectory(spec, rec)
-    except _Bad as exc:
-        return Skipped(rec.where, str(exc))
 
 
 def check_batch(ctx: Context, batch: list[tuple[Order, Trajectory]], tally: RolloutTally) -> None:
