@@ -24,7 +24,7 @@ TEXT = 4000
 REASONING = ("<think>", "</think>", "<|channel|>analysis", "<reasoning>", "</reasoning>")
 #: end-of-turn strings of the common formats (the tokenizer's EOS is added per side)
 END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|return|>")
-#: a changed span this short (and not whitespace, reasoning or an end of turn) is a separator
+#: a changed span this short, with no letter or digit (and not whitespace, reasoning or an end of turn), is a separator
 SEPARATOR = 8
 
 MERGE = "re-encoded merge"
@@ -87,7 +87,7 @@ def cause(removed: str, added: str, tok: Tokenizer | None = None, reasoning: Seq
         ends.add(tok.special_names().get(tok.eos_id, ""))
     if any(e and (e in removed) != (e in added) for e in ends):
         return END_CHANGED
-    if len(removed) <= SEPARATOR and len(added) <= SEPARATOR:
+    if len(removed) <= SEPARATOR and len(added) <= SEPARATOR and not any(ch.isalnum() for ch in removed + added):
         return SEPARATOR_CHANGED
     return CONTENT
 
