@@ -4,6 +4,7 @@ is computed here from transformers' own ids, never from tokaudit."""
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +49,15 @@ def _write(fmt: str, path: Path, records: list[dict[str, Any]]) -> Path:
 
 
 # -- Done when 1: Qwen3's template drops reasoning from history ---------------------------------------------
-@pytest.mark.parametrize("fmt", ["jsonl", "jsonl.gz", "parquet"])
-def test_qwen3_tool_trajectory_reasoning_dropped_at_the_right_turn(tmp_path: Path, fmt: str) -> None:
+@cache
+def _qwen3_case() -> tuple[list[dict[str, Any]], list[tuple[int, int, int, int, int]]]:
+    """Three 3-turn tool trajectories with a follow-up question and one without, and what transformers says
+    about each: (append-only break index, its tokens, re-render break index, its tokens, sampled tokens)."""
     tools = [d.WEATHER]
-    cities = ["Paris", "Oslo", "Lima"]
     records, expected = [], []
     tok = d.tokenizer()
     source = d.QWEN3.read_text(encoding="utf-8")
-    for city in cities:
+    for city in ("Paris", "Oslo", "Lima"):
         msgs = d.tool_trajectory(city)
         turns = d.engine_turns(msgs, tools=tools)
         assert len(turns) == 3
@@ -78,6 +80,12 @@ def test_qwen3_tool_trajectory_reasoning_dropped_at_the_right_turn(tmp_path: Pat
     # a trajectory that never leaves its first question keeps its reasoning: clean
     clean = d.tool_trajectory("Rome", follow_up=False)
     records.append(d.record(clean, d.engine_turns(clean, tools=tools), tools))
+    return records, expected
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "jsonl.gz", "parquet"])
+def test_qwen3_tool_trajectory_reasoning_dropped_at_the_right_turn(tmp_path: Path, fmt: str) -> None:
+    records, expected = _qwen3_case()
     dump = _write(fmt, tmp_path / "rollouts", records)
     code, report = _report(d.config(tmp_path, dump))
     assert code == 1
