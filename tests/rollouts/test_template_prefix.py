@@ -46,9 +46,11 @@ def test_qwen3_template_is_not_prefix_preserving(tmp_path: Path) -> None:
                 broken.append(j + 1)
     assert broken and ours["detail"]["after_message"] == broken[0]
     assert "reasoning dropped" in ours["message"]
+    assert report["summary"]["prefix_preserving"] == {"training": False, "serving": False}
 
 
 def test_llama31_template_is_prefix_preserving(tmp_path: Path) -> None:
     report = _template_check(tmp_path, d.LLAMA, d.LLAMA31)
     assert report["summary"]["conversations"] >= 2
     assert [f for f in report["findings"] if f["code"] == "TA310"] == []
+    assert report["summary"]["prefix_preserving"] == {"training": True, "serving": True}

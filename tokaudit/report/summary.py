@@ -53,6 +53,7 @@ LABELS = {
     "conversations_skipped": "conversations skipped",
     "renderings_compared": "renderings compared",
     "renderings_differing": "renderings differing",
+    "prefix_preserving": "template prefix-preserving",
     # mask-check
     "strategy": "mask strategy",
     "samples_checked": "samples checked",

@@ -62,6 +62,9 @@ class _Tally:
     checked: int = 0
     compared: int = 0
     differing: int = 0
+    #: per side: conversations whose prefix property was checked, and those where it broke (TA310)
+    prefix_checked: Counter[str] = field(default_factory=Counter)
+    prefix_broken: Counter[str] = field(default_factory=Counter)
 
     def note(self, code: str, signature: str, order: Order, where: str, make: Callable[[], Finding]) -> None:
         """Count a problem; its finding (the evidence) is made only for a signature not seen before."""
@@ -114,6 +117,11 @@ def run(settings: Settings, sides: Sides, options: Options) -> CheckResult:
             "renderings_compared": tally.compared,
             "renderings_differing": tally.differing,
             "by_category": tally.by_category(),
+            # a side's template is prefix-preserving when no checked conversation broke it (None: none checked)
+            "prefix_preserving": {
+                name: (tally.prefix_broken[name] == 0) if tally.prefix_checked[name] else None
+                for name in (a.name, b.name)
+            },
         },
     )
 
@@ -184,7 +192,10 @@ def _check(
     tally.checked += 1  # a one-sided refusal is a result too
     for side in (a, b):
         if not errors[side.name]:
-            prefix.check(conv, side, lambda code, sig, where, make: tally.note(code, sig, order, where, make))
+            broke = prefix.check(conv, side, lambda code, sig, where, make: tally.note(code, sig, order, where, make))
+            if broke is not None:
+                tally.prefix_checked[side.name] += 1
+                tally.prefix_broken[side.name] += broke
     pairs = [
         (v, ra, rb)
         for v, ra, rb in zip(views, got[a.name], got[b.name])

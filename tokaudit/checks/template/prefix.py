@@ -33,9 +33,11 @@ CATEGORY = {
 Note = Callable[[str, str, str, Callable[[], Finding]], None]
 
 
-def check(conv: Conversation, side: ChatSide, note: Note) -> None:
-    """Note the first assistant turn of `conv` after which `side`'s rendering is not prefix-preserving."""
+def check(conv: Conversation, side: ChatSide, note: Note) -> bool | None:
+    """Note the first assistant turn of `conv` after which `side`'s rendering is not prefix-preserving.
+    True when it broke, False when it held, None when nothing was checked (no assistant turn, a refusal)."""
     msgs = conv.messages
+    checked = False
     for j, m in enumerate(msgs):
         if m.get("role") != "assistant":
             continue
@@ -46,7 +48,8 @@ def check(conv: Conversation, side: ChatSide, note: Note) -> None:
             short = side.render(conv, msgs[: j + 1], False)
             long = side.render(conv, [*msgs[: j + 1], nxt], False)
         except RenderError:
-            return  # the refusal is TA309's (or the skip's) to report
+            return None  # the refusal is TA309's (or the skip's) to report
+        checked = True
         i = boundary.prefix_break(side.core(short), side.core(long))
         if i is None:
             continue
@@ -54,7 +57,8 @@ def check(conv: Conversation, side: ChatSide, note: Note) -> None:
         sig = f"{side.name}: {brk.cause}"
         where = f"{conv.where} (after message {j + 1})"
         note(CODE, sig, where, partial(_finding, side, conv, j, str(nxt["role"]), brk, short, long, where, sig))
-        return
+        return True
+    return False if checked else None
 
 
 def _reasoning(msgs: list[Message]) -> list[str]:
