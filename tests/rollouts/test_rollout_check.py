@@ -266,3 +266,18 @@ def test_nothing_checkable_is_exit_2_one_line(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert "no trajectory" in lines[0] and "bad.jsonl:1: field `turns` is missing" in lines[0]
+
+
+def test_special_tokens_lost_and_a_character_cut(tmp_path: Path) -> None:
+    """skip_special_tokens drops the sampled `<|im_end|>` (TA702); a completion cut inside an emoji (TA703)."""
+    tok = d.tokenizer()
+    msgs = [{"role": "user", "content": "Say something."}, {"role": "assistant", "content": "Rocket 🚀🔥 launch"}]
+    turns = d.engine_turns(msgs)
+    ids = turns[0]["completion_ids"]
+    cut = next(n for n in range(1, len(ids)) if "\ufffd" in tok.decode(ids[:n]))  # ends inside a character
+    records = [d.record(msgs, turns), d.record(msgs, [{**turns[0], "completion_ids": ids[:cut]}])]
+    dump = d.write_jsonl(tmp_path / "r.jsonl", records)
+    _, report = _report(d.config(tmp_path, dump, decode={"skip_special_tokens": True}))
+    found = _by_code(report)
+    assert found["TA702"][0]["count"] == 1 and found["TA702"][0]["samples"] == ["r.jsonl:1"]
+    assert found["TA703"][0]["count"] == 1 and found["TA703"][0]["samples"] == ["r.jsonl:2"]
