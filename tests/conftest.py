@@ -66,6 +66,8 @@ ONE_VERSION = (
     "tests/cli/test_progress.py",
     "tests/cli/test_gate_cli.py",
     "tests/cli/test_bump_cli.py",
+    "tests/cli/test_faults_cli.py",
+    "tests/cli/test_interrupted_cli.py",
     "tests/test_runner.py",
     "tests/test_bench_scale.py",
     "tests/test_bench_rollout.py",
@@ -73,6 +75,8 @@ ONE_VERSION = (
     "tests/test_readers.py",
     "tests/test_corpus.py",
     "tests/test_precommit_hooks.py",
+    "tests/remote/",  # the transport, with the worker in this same interpreter
+    "tests/test_bench_remote.py",
 )
 _ONE_VERSION_SKIP = pytest.mark.skip(
     reason="version-independent: scripts/test.sh runs it under transformers 5 (TOKAUDIT_EVERY_VERSION=1 runs it here)"
