@@ -70,6 +70,7 @@ ONE_VERSION = (
     "tests/cli/test_interrupted_cli.py",
     "tests/test_runner.py",
     "tests/test_bench_scale.py",
+    "tests/test_bench_rollout.py",
     "tests/test_environments.py",
     "tests/test_readers.py",
     "tests/test_corpus.py",

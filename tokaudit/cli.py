@@ -260,6 +260,42 @@ def diff(
     _run("diff", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug, quiet), options)
 
 
+@app.command(
+    "rollout-check",
+    cls=_Command,
+    epilog=_examples(
+        "tokaudit rollout-check configs/rollouts-qwen3.yaml",
+        "tokaudit rollout-check configs/rollouts-qwen3.yaml --workers 8 --format json -o rollouts.json",
+        "tokaudit rollout-check configs/rollouts-qwen3.yaml --sample 10000 --seed 1",
+    ),
+)
+def rollout_check(
+    config: ConfigArg,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    examples: ExamplesOpt = 5,
+    workers: WorkersOpt = None,
+    engine: EngineOpt = Engine.local,
+    sample: SampleOpt = None,
+    seed: SeedOpt = 0,
+    show: ShowOpt = 20,
+    fail_on: FailOnOpt = None,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Audit a rollout dump: what the engine sampled against what the trainer trains on.
+
+    Per trajectory: each completion's decode -> encode round trip, append-only turns, the trainer's
+    re-rendering of `messages` against the engine's ids, and the trainer's row (loss mask, stop token,
+    logprobs, id range). One finding per distinct cause, with exact counts and shares.
+    """
+    options = _streaming(True, None, examples, workers, engine, sample, seed)
+    common = Common(fmt, output, show, fail_on, baseline, write_baseline, debug, quiet)
+    _run("rollout-check", config, common, options)
+
+
 def _plain_command(name: str, summary: str, examples: list[str], grouped: bool = False) -> None:
     """Register a checker command that takes the common options (vocab-, template-, mask-check), and
     `--examples` where the check groups its findings (template-, mask-check)."""

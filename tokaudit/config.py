@@ -122,6 +122,36 @@ class LoadCheckSpec(_Strict):
         return self
 
 
+class DecodeSpec(_Strict):
+    """rollout-check: how the trainer decodes sampled ids, where it decodes them."""
+
+    skip_special_tokens: StrictBool = False
+
+
+class RolloutsSpec(_Strict):
+    """rollout-check: a rollout dump (a trajectory per record) and the record fields that hold each part."""
+
+    path: Path
+    #: the conversation as the trainer sees it (OpenAI format: content, reasoning_content, tool_calls, tool turns)
+    messages: StrictStr | None = None
+    #: the engine calls in order: [{prompt_ids, completion_ids, logprobs?}, ...]
+    turns: StrictStr | None = None
+    #: the trainer's row as written to disk, and 1 where it trains (with input_ids)
+    input_ids: StrictStr | None = None
+    loss_mask: StrictStr | None = None
+    #: the conversation's tool schemas, passed to the chat template when the trainer re-renders
+    tools: StrictStr | None = None
+    decode: DecodeSpec = DecodeSpec()
+
+    @model_validator(mode="after")
+    def _something_to_check(self) -> RolloutsSpec:
+        if self.turns is None and self.input_ids is None:
+            raise ValueError("map `turns` (the engine's ids) and/or `input_ids` (the trainer's row)")
+        if self.loss_mask is not None and self.input_ids is None:
+            raise ValueError("`loss_mask` needs `input_ids` (the row it masks)")
+        return self
+
+
 class Settings(_Strict):
     """A whole validated config; paths are absolute (resolved against the config file)."""
 
@@ -133,6 +163,7 @@ class Settings(_Strict):
     conversations: Path | None = None
     mask: MaskSpec | None = None
     load_check: LoadCheckSpec | None = None
+    rollouts: RolloutsSpec | None = None
     fail_on: Severity = Severity.ERROR
     ignore: list[StrictStr] = []
     config_path: Path | None = None
@@ -344,6 +375,11 @@ def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
         if not resolved.exists():  # a file, or a `datasets` save_to_disk folder
             raise ConfigError(f"{cfg_path}: mask.dataset: no such file: {resolved}")
         extra["mask"] = s.mask.model_copy(update={"dataset": resolved})
+    if s.rollouts is not None:
+        resolved = _resolve(base, s.rollouts.path)
+        if not resolved.exists():  # a file, or a `datasets` save_to_disk folder
+            raise ConfigError(f"{cfg_path}: rollouts.path: no such file: {resolved}")
+        extra["rollouts"] = s.rollouts.model_copy(update={"path": resolved})
     for name in ("training", "serving"):
         if sides[name].python is not None:
             sides[name] = sides[name].model_copy(update={"python": _interpreter(base, sides[name], name, cfg_path)})

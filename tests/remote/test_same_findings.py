@@ -50,6 +50,19 @@ GENERATION = {
     "mask": {"strategy": "generation", "max_length": 24},  # cuts: TA404
 }
 
+#: a rollout dump (rollout-check: decode_all / encode_rendered_all and the Jinja rendering in the worker)
+QWEN3 = {"source": "hf", "path": str(FIXTURES / "qwen2-hf"), "chat_template": str(TEMPLATES / "Qwen-Qwen3-0.6B.jinja")}
+ROLLOUTS = {
+    "training": QWEN3,
+    "serving": dict(QWEN3),
+    "rollouts": {
+        "path": str(FIXTURES / "rollouts" / "qwen3-tools.jsonl"),
+        "messages": "messages",
+        "turns": "turns",
+        "tools": "tools",
+    },
+}
+
 
 def remote(config: dict[str, Any]) -> dict[str, Any]:
     return {**config, **{n: {**config[n], "python": sys.executable} for n in ("training", "serving")}}
@@ -74,6 +87,7 @@ def comparable(report: dict[str, Any]) -> dict[str, Any]:
         ("fastchat", FASTCHAT, "check"),
         ("instruct", INSTRUCT, "template-check"),
         ("generation", GENERATION, "mask-check"),
+        ("rollouts", ROLLOUTS, "rollout-check"),
     ],
 )
 def test_each_check_finds_the_same_across_the_boundary(

@@ -53,6 +53,7 @@ LABELS = {
     "conversations_skipped": "conversations skipped",
     "renderings_compared": "renderings compared",
     "renderings_differing": "renderings differing",
+    "prefix_preserving": "template prefix-preserving",
     # mask-check
     "strategy": "mask strategy",
     "samples_checked": "samples checked",
@@ -75,6 +76,16 @@ LABELS = {
     "serving_loads": "serving loads by class (backend)",
     "loads_checked": "fresh loads checked",
     "loads_failing": "fresh loads with a problem",
+    # rollout-check
+    "trajectories": "trajectories checked",
+    "trajectories_skipped": "trajectories skipped",
+    "checks_run": "trajectories per check",
+    "tokens_sampled": "tokens sampled (completions)",
+    "tokens_trained": "tokens trained (loss mask)",
+    "share_trajectories_affected": "share of trajectories affected",
+    "trajectories_not_rendered": "trajectories the training template refused",
+    "share_trajectories_by_cause": "share of trajectories by cause",
+    "share_tokens_by_cause": "share of sampled tokens by cause",
 }
 
 

@@ -296,6 +296,13 @@ class HFTokenizer(Tokenizer):
             return list(backend.decode_batch(singles, skip_special_tokens=False))
         return list(self.tok.batch_decode(singles, skip_special_tokens=False))
 
+    def decode_all(self, batch: list[list[int]], skip_special_tokens: bool) -> list[str]:
+        backend = self._backend
+        if backend is not None and not self.tok.clean_up_tokenization_spaces:
+            # what transformers' decode does when there is no clean-up, without its per-call overhead
+            return list(backend.decode_batch(batch, skip_special_tokens=skip_special_tokens))
+        return list(self.tok.batch_decode(batch, skip_special_tokens=skip_special_tokens))
+
     def split_patterns(self) -> list[tuple[str, str]]:
         backend = self._backend
         if backend is None or backend.pre_tokenizer is None:

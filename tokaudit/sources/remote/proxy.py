@@ -189,6 +189,12 @@ class RemoteTokenizer(Tokenizer):
     def decode_each(self, ids: list[int]) -> list[str]:
         return self._ref.call("decode_each", ids)  # type: ignore[no-any-return]
 
+    def decode_all(self, batch: list[list[int]], skip_special_tokens: bool) -> list[str]:
+        return self._ref.call("decode_all", batch, skip_special_tokens)  # type: ignore[no-any-return]
+
+    def encode_rendered_all(self, texts: list[str], add_special: bool) -> list[list[int]]:
+        return self._ref.call("encode_rendered_all", texts, add_special)  # type: ignore[no-any-return]
+
     def close(self) -> None:
         if self._ref.recipe is None:
             self._ref.conn.close()
