@@ -134,6 +134,16 @@ CODES: dict[str, Code] = {
         "`--against LOCK`: a side now loads another backend class than at snapshot time (e.g. `LlamaTokenizerFast` → `LlamaTokenizer`)",
         hint="AutoTokenizer picked another class: check the transformers version and tokenizer_config.json",
     ),
+    "TA503": Code(
+        "TA503",
+        Severity.WARNING,
+        "config",
+        "`--against LOCK`: a Hub-id side loaded another commit than at snapshot time (the files behind its revision changed)",
+        hint=(
+            "the revision is a branch or tag that moved, or the config now names another commit: pin "
+            "`revision:` to the commit you audited, or re-snapshot after review"
+        ),
+    ),
     "TA201": Code(
         "TA201",
         Severity.ERROR,

@@ -26,7 +26,8 @@ def render(
     if sides:
         out += ["| side | source | backend | library |", "| --- | --- | --- | --- |"]
         for name, s in sides.items():
-            out.append(f"| {name} | {_cell(s['source'])} | `{_cell(s['backend'])}` | {s['library']} {s['version']} |")
+            source = _cell(s["source"] + summ.pinned(s))
+            out.append(f"| {name} | {source} | `{_cell(s['backend'])}` | {s['library']} {s['version']} |")
         out.append("")
     findings = report.sorted_findings()
     if findings:

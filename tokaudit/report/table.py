@@ -37,7 +37,7 @@ def _header(report: Report) -> Table:
             f"{side['source']}: {side['backend']} · {side['library']} {side['version']} "
             f"· special_text={side['special_text']}",
         )
-        t.add_row("", Text(str(side.get("path") or ""), style="dim"))
+        t.add_row("", Text(str(side.get("path") or "") + summ.pinned(side), style="dim"))
     return t
 
 
