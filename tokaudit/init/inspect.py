@@ -156,7 +156,7 @@ def _folder(found: Found) -> Found:
     if (folder / "generation_config.json").is_file():
         found.generation_config = _json(folder / "generation_config.json") or {}
     else:
-        found.notes.append("no generation_config.json: the stop tokens a server uses are not checked (TA210)")
+        found.notes.append("no generation_config.json: vocab-check cannot compare the stop tokens a server uses")
     _model_config(found, folder)
     return found
 

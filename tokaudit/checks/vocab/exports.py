@@ -24,6 +24,8 @@ NEW_IN_5 = ("TokenizersBackend", "SentencePieceBackend", "PythonBackend", "Mistr
 TEMPLATE_FILES = ("chat_template.jinja", "chat_template.json")
 #: tokenizer_config.json keys whose change between base and export changes what a loader builds
 FLAGS = ("add_bos_token", "add_eos_token")
+#: what the classes that read those flags (LlamaTokenizer / LlamaTokenizerFast and kin) assume when a file is silent
+FLAG_DEFAULTS = {"add_bos_token": True, "add_eos_token": False}
 ROLE_KEYS = ("bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token", "mask_token")
 
 
@@ -105,11 +107,14 @@ def _changes(base: Path, base_cfg: dict[str, Any], export: Path, export_cfg: dic
     out = []
     for key in FLAGS:
         then, now = base_cfg.get(key), export_cfg.get(key)
-        if then != now:
-            out.append(
-                f"{key} {json.dumps(then) if key in base_cfg else '(unset)'} → "
-                f"{json.dumps(now) if key in export_cfg else '(unset: the loader default)'}"
-            )
+        if key not in base_cfg or then == now:
+            continue
+        # Unset in the export, a loader falls back to its class default: a change only if the base said otherwise
+        if key not in export_cfg and then == FLAG_DEFAULTS[key]:
+            continue
+        out.append(
+            f"{key} {json.dumps(then)} → {json.dumps(now) if key in export_cfg else '(unset: the loader default)'}"
+        )
     for key in ROLE_KEYS:
         then, now = _role(base_cfg.get(key)), _role(export_cfg.get(key))
         if (key in base_cfg or key in export_cfg) and then != now:
