@@ -9,12 +9,14 @@ HF cache with huggingface_hub's own functions, and the side then loads that snap
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from tokaudit.config import HUB_ID_RE
 from tokaudit.errors import SourceError
 
+SHORT_COMMIT_RE = re.compile(r"^[0-9a-f]{7,39}$")
 #: huggingface_hub's truthy spellings of a boolean environment variable
 _TRUE = {"1", "on", "yes", "true"}
 
@@ -31,7 +33,7 @@ class Pinned:
     @property
     def moved(self) -> bool:
         """The revision is a name (branch, tag) that resolved to a commit."""
-        return self.revision != self.commit
+        return not self.commit.startswith(self.revision)
 
     def shown(self) -> str:
         """`main → 26bca36…`, or the commit alone when it was asked for by commit."""
@@ -86,10 +88,21 @@ def find(repo_id: str, revision: str | None) -> Pinned | None:
     asked = revision or "main"
     try:
         folder = snapshot_download(repo_id, revision=asked, cache_dir=cache_dir(), local_files_only=True)
-    except Exception:  # LocalEntryNotFoundError and kin: not in the cache
-        return None
+    except Exception:  # LocalEntryNotFoundError and kin: not in the cache, or a short commit
+        return _short_commit(repo_id, asked)
     path = Path(str(folder))
     return Pinned(repo_id, asked, path.name, path)
+
+
+def _short_commit(repo_id: str, asked: str) -> Pinned | None:
+    """`26bca36` for the one cached commit it starts (huggingface_hub resolves only refs and whole commits)."""
+    if not SHORT_COMMIT_RE.match(asked):
+        return None
+    matches = [c for c in cached_commits(repo_id) if c.startswith(asked)]
+    if len(matches) != 1:
+        return None
+    folder = cache_dir() / f"models--{repo_id.replace('/', '--')}" / "snapshots" / matches[0]
+    return Pinned(repo_id, asked, matches[0], folder) if folder.is_dir() else None
 
 
 def pin(repo_id: str, revision: str | None) -> Pinned:
@@ -104,5 +117,8 @@ def pin(repo_id: str, revision: str | None) -> Pinned:
         have = f"the cache holds {held}"
     else:
         have = f"the cache ({cache_dir()}) holds no snapshot of {repo_id}"
-    how = "HF_HUB_OFFLINE is set" if offline() else "it could not be fetched"
-    raise SourceError(f"{repo_id}: revision {asked!r} is not in the local Hugging Face cache ({how}); {have}")
+    how = "HF_HUB_OFFLINE is set" if offline() else "only the local cache is read"
+    raise SourceError(
+        f"{repo_id}: revision {asked!r} is not in the local Hugging Face cache ({how}); {have} "
+        f"(`hf download {repo_id} --revision {asked}` fetches it)"
+    )

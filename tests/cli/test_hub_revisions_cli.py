@@ -86,3 +86,14 @@ def test_against_says_when_the_files_behind_a_revision_changed(hub: Path, cfg, t
     found = {f["code"]: f for f in json.loads(result.stdout)["findings"]}
     assert "TA503" in found and "TA501" in found
     assert f"at commit {B[:7]}… at snapshot time and at {A[:7]}… now" in found["TA503"]["message"]
+
+
+def test_a_short_commit_and_a_branch_resolve_in_the_cache(hub: Path) -> None:
+    from tokaudit.hub import find
+
+    short = find(REPO, A[:7])
+    assert short is not None and short.commit == A and short.folder.name == A and short.shown() == f"{A[:7]}…"
+    branch = find(REPO, None)
+    assert branch is not None and branch.revision == "main" and branch.commit == B
+    assert branch.shown() == f"main → {B[:7]}…"
+    assert find(REPO, "c" * 40) is None and find("acme/other", None) is None
