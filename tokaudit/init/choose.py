@@ -150,6 +150,11 @@ def _serving(found: Found, server: str, training: Section, p: _Paths) -> Section
             if source == "llama.cpp"
             else "the tokenizer transformers builds from the GGUF's metadata (vLLM and transformers serving a GGUF)"
         )
+        if source == "gguf" and (refused := _gguf_refused(found)) is not None:
+            s.why += [refused, "serving reads it with llama.cpp until `path` names what your server loads"]
+            s.keys += [Key("source", "llama.cpp", "the one library here that reads this GGUF"), Key("path", gguf)]
+            s.fallback = True
+            return s
         s.keys += [Key("source", source, why), Key("path", gguf)]
         return s
     if found.mistral is not None and found.mistral.name == "tekken.json" and importlib.util.find_spec("mistral_common"):
@@ -169,11 +174,30 @@ def _serving(found: Found, server: str, training: Section, p: _Paths) -> Section
     return s
 
 
+def _gguf_refused(found: Found) -> str | None:
+    """Why transformers cannot build a tokenizer from the GGUF (its converters know some tokenizer types only,
+    and which ones depends on the version), or None when it can. The one tokenizer `init` builds."""
+    from tokaudit.config import SideSpec
+    from tokaudit.errors import SourceError
+    from tokaudit.sources.sides import load_side
+
+    assert found.gguf is not None
+    try:
+        load_side(SideSpec(source="gguf", path=str(found.gguf)))
+    except SourceError:
+        model = found.gguf_meta.get("tokenizer.ggml.model")
+        return f"the installed transformers cannot build a tokenizer from this GGUF (tokenizer.ggml.model {model!r})"
+    return None
+
+
 def _training_for_gguf(found: Found, server: str, p: _Paths) -> Section:
     """A GGUF's own library is llama.cpp; when llama.cpp serves, training is transformers' reading of it."""
     assert found.gguf is not None
     s = Section("training", ["what the training pipeline tokenizes with"])
-    if server == "llama.cpp":
+    if server == "llama.cpp" and (refused := _gguf_refused(found)) is not None:
+        s.why.append(refused)
+        s.keys.append(Key("source", "llama.cpp", "the one library here that reads this GGUF"))
+    elif server == "llama.cpp":
         s.keys.append(Key("source", "gguf", "transformers' tokenizer from the GGUF (a pipeline fine-tuning from it)"))
     else:
         s.keys.append(Key("source", "llama.cpp", "llama.cpp's own tokenizer: the reference reading of a GGUF"))
@@ -232,6 +256,11 @@ def _model(found: Found) -> Section:
     return s
 
 
+def serving_source(server: str, found: Found) -> str:
+    """The source `--serving` means for these files (hf on a GGUF is transformers' GGUF reading: `gguf`)."""
+    return "gguf" if found.kind == "gguf" and server == "hf" else server
+
+
 def choose(found: Found, server: str, out_dir: Path) -> Plan:
     """The config's sections for `found`, served by `server` (one of SERVERS)."""
     p = _Paths(found, out_dir)
@@ -241,8 +270,8 @@ def choose(found: Found, server: str, out_dir: Path) -> Plan:
     _templates(found, plan, p)
     if serving.fallback:
         plan.lines.append(
-            f"serving: {server} cannot load these files, so serving reads the training side's file: "
-            "set serving.path to what your server loads"
+            f"serving: {serving_source(server, found)} cannot load these files, so serving reads them as "
+            f"training does ({serving.get('source')}): set serving.path to what your server loads"
         )
     for name in ("training", "serving"):
         section: Section = getattr(plan, name)
