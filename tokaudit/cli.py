@@ -22,7 +22,8 @@ from tokaudit.version import __version__
 app = typer.Typer(
     name="tokaudit",
     help="Catch training-serving tokenizer skew before it silently costs a training run.\n\n"
-    "Exit codes: 0 clean, 1 findings at or above `fail_on`, 2 usage, config or input error.",
+    "Exit codes: 0 clean, 1 findings at or above `fail_on`, 2 usage, config or input error or a fault,"
+    " 130 interrupted.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -140,7 +141,9 @@ def write_text(text: str, output: Path | None, protect: Path) -> None:
 
 @contextmanager
 def guarded(debug: bool) -> Iterator[None]:
-    """A TokauditError becomes one `error:` line on stderr and exit 2."""
+    """A TokauditError becomes one `error:` line on stderr and exit 2; Ctrl-C (SIGINT) one line and 130,
+    the shell's code for it. Files are written whole or not at all (tokaudit.output), so an interrupted
+    run leaves an existing report, baseline or lock as it was."""
     try:
         yield
     except TokauditError as exc:
@@ -148,6 +151,11 @@ def guarded(debug: bool) -> Iterator[None]:
             traceback.print_exc()
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        typer.echo("error: interrupted", err=True)
+        raise typer.Exit(130) from None
 
 
 def _progress(quiet: bool) -> object | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,6 +53,8 @@ class SideSpec(_Strict):
 
     source: StrictStr
     path: StrictStr | None = None
+    #: run this side in another interpreter (a training image's, a serving image's): a worker tokaudit starts there
+    python: StrictStr | None = None
     encoding: str | None = None
     pattern: str | None = None
     special_tokens: dict[StrictStr, StrictInt] | None = None
@@ -292,6 +295,23 @@ def _check_dataset_sides(s: Settings, cfg_path: Path) -> Settings:
     return s
 
 
+def _interpreter(base: Path, side: SideSpec, name: str, cfg_path: Path) -> str:
+    """`python:` as an absolute path, not resolved (a venv's python is a symlink to the base interpreter, which
+    has no venv); a bare name (`python3.11`) is looked up on PATH."""
+    value = str(side.python)
+    if side.source == "dataset":
+        raise ConfigError(
+            f"{cfg_path}: {name}.python: a `source: dataset` side only reads stored ids; nothing runs there"
+        )
+    resolved = _resolve(base, value)
+    if resolved.is_file():
+        return str(resolved)
+    found = shutil.which(value) if os.sep not in value and "/" not in value else None
+    if found is None:
+        raise ConfigError(f"{cfg_path}: {name}.python: no such interpreter: {resolved}")
+    return os.path.abspath(found)
+
+
 def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
     base = cfg_path.parent
     sides = {}
@@ -325,6 +345,8 @@ def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
             raise ConfigError(f"{cfg_path}: mask.dataset: no such file: {resolved}")
         extra["mask"] = s.mask.model_copy(update={"dataset": resolved})
     for name in ("training", "serving"):
+        if sides[name].python is not None:
+            sides[name] = sides[name].model_copy(update={"python": _interpreter(base, sides[name], name, cfg_path)})
         template = sides[name].chat_template
         if template and template not in ("tokenizer", "mistral-common"):
             resolved = _resolve(base, template)

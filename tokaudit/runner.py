@@ -81,13 +81,13 @@ def run(request: Request) -> Outcome:
     known = read_baseline(request.baseline) if request.baseline else None  # a bad baseline fails before the work
     _refuse_stored(settings, request)
     set_debug(request.options.debug)  # llama.cpp logs from C: only --debug lets them through
-    sides = load_sides(settings)
-    if request.command == SNAPSHOT:
-        return _snapshot(request, settings, sides)
-    if request.command == BUMP:
-        report = _bump(request, settings, sides)
-    else:
-        report = run_checks(settings, sides, request.command, request.options)
+    with load_sides(settings) as sides:  # a side in another interpreter holds a worker until the run ends
+        if request.command == SNAPSHOT:
+            return _snapshot(request, settings, sides)
+        if request.command == BUMP:
+            report = _bump(request, settings, sides)
+        else:
+            report = run_checks(settings, sides, request.command, request.options)
     if request.write_baseline is not None:
         n = write_baseline(report, request.write_baseline)
         return Outcome(report, settings, (f"wrote {request.write_baseline} ({n} finding(s) recorded)",), judged=False)

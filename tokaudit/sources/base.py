@@ -156,6 +156,10 @@ class Tokenizer(ABC):
             return None
         return path if path.is_dir() else path.parent
 
+    def close(self) -> None:
+        """Let go of what the side holds outside this process (a worker in another interpreter); most hold none."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         return {
             "source": self.source,
@@ -295,3 +299,13 @@ class Sides:
     def specials(self) -> set[str]:
         """Every special or added token string of either side (the built-in corpus types each one)."""
         return set(self.training.specials()) | set(self.serving.specials())
+
+    def close(self) -> None:
+        for _, tok in self.items():
+            tok.close()
+
+    def __enter__(self) -> Sides:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

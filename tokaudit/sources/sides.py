@@ -12,8 +12,13 @@ from tokaudit.sources.registry import source_class
 SIDES = ("training", "serving")
 
 
-def load_side(spec: SideSpec) -> Tokenizer:
-    """Load one side's tokenizer with its own library (raises SourceError)."""
+def load_side(spec: SideSpec, where: str = "python") -> Tokenizer:
+    """Load one side's tokenizer with its own library (raises SourceError). A side with `python:` is loaded by a
+    worker in that interpreter (sources/remote); `where` (`cfg.yaml: training.python`) words its later failures."""
+    if spec.python is not None:
+        from tokaudit.sources.remote.proxy import load
+
+        return load(spec, where)
     tok: Tokenizer = source_class(spec.source)(spec)
     return tok
 
@@ -29,13 +34,15 @@ def side_spec(settings: Settings, name: str) -> SideSpec:
 
 def load_sides(settings: Settings) -> Sides:
     """Load both tokenizers; a failure names the config file and the side's key."""
-    loaded = {}
+    loaded: dict[str, Tokenizer] = {}
     for name in SIDES:
         spec = side_spec(settings, name)
+        prefix = f"{settings.config_path}: " if settings.config_path else ""
         try:
-            loaded[name] = load_side(spec)
+            loaded[name] = load_side(spec, f"{prefix}{name}.python")
         except SourceError as exc:
-            prefix = f"{settings.config_path}: " if settings.config_path else ""
+            for tok in loaded.values():
+                tok.close()  # the training side's worker, when the serving side fails
             where = f"{name}.{exc.key}" if exc.key else name  # `training.object: ...`
             raise SourceError(f"{prefix}{where}: {exc}") from exc
     sides = Sides(**loaded)
