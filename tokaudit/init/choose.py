@@ -225,7 +225,11 @@ def _templates(found: Found, plan: Plan, p: _Paths) -> None:
     chosen = {name: _template_value(found, getattr(plan, name), p) for name in ("training", "serving")}
     if all(chosen.values()):
         for name, value in chosen.items():
-            why = "the files' own template" if value == "tokenizer" else None
+            why = "the files' own template"
+            if value == "mistral-common":
+                why = "mistral-common builds the chat ids itself"
+            elif value != "tokenizer":
+                why = "the folder's template file; or `chat_format: module:function`, your own formatter"
             getattr(plan, name).keys.append(Key("chat_template", value, why))
         plan.lines.append(f"chat templates: {shipped}; template-check compares both sides' renderings")
         return
