@@ -425,6 +425,55 @@ def check(
     _run("check", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug, quiet), options)
 
 
+class Server(str, Enum):
+    """Mirrors tokaudit.init.choose.SERVERS (a test keeps them equal)."""
+
+    hf = "hf"
+    vllm = "vllm"
+    llama_cpp = "llama.cpp"
+    gguf = "gguf"
+
+
+@app.command(
+    "init",
+    cls=_Command,
+    epilog=_examples(
+        "tokaudit init ./my-model && tokaudit check tokaudit.yaml",
+        "tokaudit init mistralai/Mistral-7B-v0.1 --revision main -o mistral.yaml",
+        "tokaudit init model.Q4_K_M.gguf --serving llama.cpp",
+        "tokaudit init ./my-model --serving vllm --force",
+    ),
+)
+def init_command(
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="TARGET",
+            help="A model folder, a .gguf file, or a Hub id in the local HF cache.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Config file to write.")] = Path("tokaudit.yaml"),
+    serving: Annotated[Server, typer.Option("--serving", help="The server whose tokenizer load to audit.")] = Server.hf,
+    revision: Annotated[
+        str | None, typer.Option("--revision", help="A Hub id's branch, tag or commit (resolved in the local cache).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config file.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a commented config for a model: the training side its files imply, the serving side as the
+    chosen server loads it, the model's revision, vocabulary size and chat templates.
+
+    It prints what it found and chose; missing pieces (no chat template, no config.json) are comments in
+    the file. Never overwrites a file without --force.
+    """
+    with guarded(debug):
+        from tokaudit.init.write import InitRequest, init
+
+        for line in init(InitRequest(target, output, serving.value, revision, force)):
+            typer.echo(line)
+
+
 @app.command(
     cls=_Command,
     epilog=_examples(

@@ -134,6 +134,16 @@ CODES: dict[str, Code] = {
         "`--against LOCK`: a side now loads another backend class than at snapshot time (e.g. `LlamaTokenizerFast` → `LlamaTokenizer`)",
         hint="AutoTokenizer picked another class: check the transformers version and tokenizer_config.json",
     ),
+    "TA503": Code(
+        "TA503",
+        Severity.WARNING,
+        "config",
+        "`--against LOCK`: a Hub-id side loaded another commit than at snapshot time (the files behind its revision changed)",
+        hint=(
+            "the revision is a branch or tag that moved, or the config now names another commit: pin "
+            "`revision:` to the commit you audited, or re-snapshot after review"
+        ),
+    ),
     "TA201": Code(
         "TA201",
         Severity.ERROR,
@@ -334,6 +344,50 @@ CODES: dict[str, Code] = {
             "the two pipelines start (or end) sequences differently: set `add_bos` / `add_eos` on one side to what "
             "the model was trained with, or fix the flag in the GGUF (gguf-py's gguf_set_metadata.py)"
         ),
+    ),
+    "TA230": Code(
+        "TA230",
+        Severity.WARNING,
+        "export",
+        "a folder's tokenizer_config.json names a `tokenizer_class` transformers < 5 cannot import (`TokenizersBackend`, which 5.x writes)",
+        hint=(
+            "servers pinned to transformers 4.x refuse this folder: set `tokenizer_class` to the model's own class "
+            "(the base's, e.g. `LlamaTokenizer`), or save the export with the transformers version serving runs"
+        ),
+    ),
+    "TA231": Code(
+        "TA231",
+        Severity.WARNING,
+        "export",
+        "a folder's chat template is only in chat_template.jinja (or chat_template.json), not in tokenizer_config.json",
+        hint=(
+            "loaders that read tokenizer_config.json only (older transformers, some servers) get no template: copy it "
+            "into tokenizer_config.json's `chat_template`, or pass the server the .jinja file (vLLM --chat-template)"
+        ),
+    ),
+    "TA232": Code(
+        "TA232",
+        Severity.INFO,
+        "export",
+        "the base and the export keep their chat template in different files (tokenizer_config.json vs chat_template.jinja)",
+        hint="check that serving reads the file the export has, and that both hold the template training used",
+    ),
+    "TA233": Code(
+        "TA233",
+        Severity.WARNING,
+        "export",
+        "tokenizer_config.json's `add_bos_token` / `add_eos_token`, a special role or the added tokens changed between the base (training's folder) and the export (serving's)",
+        hint=(
+            "the export was saved with other settings than training used: restore them in the export's "
+            "tokenizer_config.json, or re-save it with the settings training used"
+        ),
+    ),
+    "TA234": Code(
+        "TA234",
+        Severity.WARNING,
+        "export",
+        "the base has generation_config.json and the export serving loads does not",
+        hint="copy generation_config.json into the export (its eos_token_id is where the server stops generating)",
     ),
     "TA301": Code(
         "TA301",

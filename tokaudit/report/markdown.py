@@ -27,9 +27,8 @@ def render(
         out += ["| side | source | backend | library |", "| --- | --- | --- | --- |"]
         for name, s in sides.items():
             where = f" (python: `{_cell(s['python']['path'])}`)" if s.get("python") else ""
-            out.append(
-                f"| {name} | {_cell(s['source'])} | `{_cell(s['backend'])}` | {s['library']} {s['version']}{where} |"
-            )
+            source = _cell(s["source"] + summ.pinned(s))
+            out.append(f"| {name} | {source} | `{_cell(s['backend'])}` | {s['library']} {s['version']}{where} |")
         out.append("")
     findings = report.sorted_findings()
     if findings:

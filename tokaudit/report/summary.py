@@ -153,3 +153,12 @@ def lines(summary: dict[str, Any]) -> list[str]:
         indent = "  " if s.title is not None else ""
         out += [f"{indent}{k}: {v}" for k, v in s.rows]
     return out
+
+
+def pinned(side: dict[str, Any]) -> str:
+    """A Hub-id side's revision and the commit it loaded: ` @ main → 26bca36…` (the JSON has the whole commit)."""
+    commit = side.get("commit")
+    if not commit:
+        return ""
+    revision = side.get("revision") or commit
+    return f" @ {revision} → {commit[:7]}…" if revision != commit else f" @ {commit[:7]}…"

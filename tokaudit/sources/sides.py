@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tokaudit.config import Settings, SideSpec
 from tokaudit.errors import SourceError
+from tokaudit.hub import is_hub_id
 from tokaudit.sources.base import Sides, Tokenizer
 from tokaudit.sources.capabilities import StoredTokens
 from tokaudit.sources.registry import source_class
@@ -22,11 +23,20 @@ def load_side(spec: SideSpec, where: str = "python") -> Tokenizer:
     return tok
 
 
+def side_spec(settings: Settings, name: str) -> SideSpec:
+    """The side as it loads: a Hub-id side with no `revision` of its own takes `model.revision`."""
+    spec: SideSpec = getattr(settings, name)
+    model = settings.model
+    if spec.revision is None and model is not None and model.revision and is_hub_id(spec.path):
+        spec = spec.model_copy(update={"revision": model.revision})
+    return spec
+
+
 def load_sides(settings: Settings) -> Sides:
     """Load both tokenizers; a failure names the config file and the side's key."""
     loaded: dict[str, Tokenizer] = {}
     for name in SIDES:
-        spec = getattr(settings, name)
+        spec = side_spec(settings, name)
         prefix = f"{settings.config_path}: " if settings.config_path else ""
         try:
             loaded[name] = load_side(spec, f"{prefix}{name}.python")
