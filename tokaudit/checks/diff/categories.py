@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from tokaudit.checks.evidence import decode, show_bytes, visible
 
 if TYPE_CHECKING:
-    from tokaudit.checks.diff.divergence import Side
+    from tokaudit.checks.diff.side import Side
 
 #: docs/codes.md's decision table, in its order: bos-eos (and id-mapping / truncation of the tokens a
 #: tokenizer adds) where the first differing id is an added one, then the rules on the text's own tokens.
