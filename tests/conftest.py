@@ -84,12 +84,18 @@ ONE_VERSION = (
     "tests/cli/test_progress.py",
     "tests/cli/test_gate_cli.py",
     "tests/cli/test_bump_cli.py",
+    "tests/cli/test_faults_cli.py",
+    "tests/cli/test_interrupted_cli.py",
     "tests/test_runner.py",
     "tests/test_bench_scale.py",
+    "tests/test_bench_rollout.py",
     "tests/test_environments.py",
     "tests/test_readers.py",
     "tests/test_corpus.py",
     "tests/test_precommit_hooks.py",
+    "tests/remote/",  # the transport, with the worker in this same interpreter
+    "tests/test_bench_remote.py",
+    "tests/cli/test_init_cli.py",  # init reads files only; the checks it hands on to are tested everywhere
 )
 _ONE_VERSION_SKIP = pytest.mark.skip(
     reason="version-independent: scripts/test.sh runs it under transformers 5 (TOKAUDIT_EVERY_VERSION=1 runs it here)"

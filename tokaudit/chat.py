@@ -320,6 +320,10 @@ def render_text(
 
     utils = _chat_utils()
     source = _pick(template, tools)
+    from tokaudit.sources.capabilities import TemplateRenderer
+
+    if isinstance(tok, TemplateRenderer):  # the side runs in another interpreter: its transformers renders
+        return tok.render_template(messages, source, gen, tools, variables)
     # apply_chat_template's own message normalisation, where the installed transformers has one (5.x).
     normalize = getattr(utils, "_normalize_chat_messages", None)
     chat = normalize(messages) if normalize else copy.deepcopy(messages)

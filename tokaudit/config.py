@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,6 +53,8 @@ class SideSpec(_Strict):
 
     source: StrictStr
     path: StrictStr | None = None
+    #: run this side in another interpreter (a training image's, a serving image's): a worker tokaudit starts there
+    python: StrictStr | None = None
     encoding: str | None = None
     pattern: str | None = None
     special_tokens: dict[StrictStr, StrictInt] | None = None
@@ -121,6 +124,36 @@ class LoadCheckSpec(_Strict):
         return self
 
 
+class DecodeSpec(_Strict):
+    """rollout-check: how the trainer decodes sampled ids, where it decodes them."""
+
+    skip_special_tokens: StrictBool = False
+
+
+class RolloutsSpec(_Strict):
+    """rollout-check: a rollout dump (a trajectory per record) and the record fields that hold each part."""
+
+    path: Path
+    #: the conversation as the trainer sees it (OpenAI format: content, reasoning_content, tool_calls, tool turns)
+    messages: StrictStr | None = None
+    #: the engine calls in order: [{prompt_ids, completion_ids, logprobs?}, ...]
+    turns: StrictStr | None = None
+    #: the trainer's row as written to disk, and 1 where it trains (with input_ids)
+    input_ids: StrictStr | None = None
+    loss_mask: StrictStr | None = None
+    #: the conversation's tool schemas, passed to the chat template when the trainer re-renders
+    tools: StrictStr | None = None
+    decode: DecodeSpec = DecodeSpec()
+
+    @model_validator(mode="after")
+    def _something_to_check(self) -> RolloutsSpec:
+        if self.turns is None and self.input_ids is None:
+            raise ValueError("map `turns` (the engine's ids) and/or `input_ids` (the trainer's row)")
+        if self.loss_mask is not None and self.input_ids is None:
+            raise ValueError("`loss_mask` needs `input_ids` (the row it masks)")
+        return self
+
+
 class Settings(_Strict):
     """A whole validated config; paths are absolute (resolved against the config file)."""
 
@@ -132,6 +165,7 @@ class Settings(_Strict):
     conversations: Path | None = None
     mask: MaskSpec | None = None
     load_check: LoadCheckSpec | None = None
+    rollouts: RolloutsSpec | None = None
     fail_on: Severity = Severity.ERROR
     ignore: list[StrictStr] = []
     config_path: Path | None = None
@@ -317,6 +351,23 @@ def _check_dataset_sides(s: Settings, cfg_path: Path) -> Settings:
     return s
 
 
+def _interpreter(base: Path, side: SideSpec, name: str, cfg_path: Path) -> str:
+    """`python:` as an absolute path, not resolved (a venv's python is a symlink to the base interpreter, which
+    has no venv); a bare name (`python3.11`) is looked up on PATH."""
+    value = str(side.python)
+    if side.source == "dataset":
+        raise ConfigError(
+            f"{cfg_path}: {name}.python: a `source: dataset` side only reads stored ids; nothing runs there"
+        )
+    resolved = _resolve(base, value)
+    if resolved.is_file():
+        return str(resolved)
+    found = shutil.which(value) if os.sep not in value and "/" not in value else None
+    if found is None:
+        raise ConfigError(f"{cfg_path}: {name}.python: no such interpreter: {resolved}")
+    return os.path.abspath(found)
+
+
 def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
     base = cfg_path.parent
     sides = {}
@@ -349,7 +400,14 @@ def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
         if not resolved.exists():  # a file, or a `datasets` save_to_disk folder
             raise ConfigError(f"{cfg_path}: mask.dataset: no such file: {resolved}")
         extra["mask"] = s.mask.model_copy(update={"dataset": resolved})
+    if s.rollouts is not None:
+        resolved = _resolve(base, s.rollouts.path)
+        if not resolved.exists():  # a file, or a `datasets` save_to_disk folder
+            raise ConfigError(f"{cfg_path}: rollouts.path: no such file: {resolved}")
+        extra["rollouts"] = s.rollouts.model_copy(update={"path": resolved})
     for name in ("training", "serving"):
+        if sides[name].python is not None:
+            sides[name] = sides[name].model_copy(update={"python": _interpreter(base, sides[name], name, cfg_path)})
         template = sides[name].chat_template
         if template and template not in ("tokenizer", "mistral-common"):
             resolved = _resolve(base, template)

@@ -212,6 +212,24 @@ class Converted(Protocol):
         ...
 
 
+@runtime_checkable
+class TemplateRenderer(Protocol):
+    """A side whose chat templates render in its own environment (a side with `python:`, run by a worker in
+    another interpreter): that environment's transformers renders the Jinja text, as its pipeline would. Not a
+    library's capability, so not in CAPABILITIES."""
+
+    def render_template(
+        self,
+        messages: Messages,
+        source: str,
+        add_generation_prompt: bool,
+        tools: Messages | None,
+        variables: dict[str, Any] | None,
+    ) -> tuple[str, tuple[tuple[int, int], ...]]:
+        """`chat.render_text` of the Jinja `source` there: the text and its `{% generation %}` spans."""
+        ...
+
+
 #: every capability, by name (tests loop over it)
 CAPABILITIES: dict[str, type] = {
     "AssistantMasker": AssistantMasker,
