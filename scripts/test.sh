@@ -91,3 +91,6 @@ TOKAUDIT_REQUIRE_VLLM=1 HF_HUB_OFFLINE=1 .venv-vllm/bin/python -m pytest -q -p n
 TOKAUDIT_REQUIRE_VLLM=1 HF_HUB_OFFLINE=1 .venv-vllm/bin/python -m pytest -q -p no:cacheprovider \
   -W ignore::DeprecationWarning -W ignore::FutureWarning -k vllm \
   tests/sources/test_sources.py tests/sources/test_capabilities.py tests/checks/test_vocab.py tests/test_architecture_sources.py
+# the usual setup: checks here (transformers 5), the vLLM side in .venv-vllm through the worker transport
+TOKAUDIT_VLLM_PYTHON="$PWD/.venv-vllm/bin/python" HF_HUB_OFFLINE=1 .venv/bin/python -m pytest -q -p no:cacheprovider \
+  tests/vllm/test_remote.py

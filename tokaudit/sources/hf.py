@@ -73,6 +73,7 @@ class HFTokenizer(Tokenizer):
         self = cls.__new__(cls)
         Tokenizer.__init__(self, spec)
         self._cache_dir, self._strict = None, False
+        self.pinned = None  # the loader that made `tok` resolved its files
         self.tf = import_transformers()
         self.tok = tok
         self._limits = self._read_limits()
