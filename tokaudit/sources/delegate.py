@@ -63,6 +63,9 @@ class Delegating(Tokenizer):
     def decode_each(self, ids: list[int]) -> list[str]:
         return self.inner.decode_each(ids)
 
+    def decode_all(self, batch: list[list[int]], skip_special_tokens: bool) -> list[str]:
+        return self.inner.decode_all(batch, skip_special_tokens)
+
     def chat_templates(self) -> dict[str, str]:
         return self.inner.chat_templates()
 

@@ -215,6 +215,9 @@ class VllmTokenizer(Delegating):
     def encode_rendered(self, text: str, add_special: bool) -> list[int]:
         return self.server.complete([text], add_special)[0]
 
+    def encode_rendered_all(self, texts: list[str], add_special: bool) -> list[list[int]]:
+        return self.server.complete(texts, add_special) if texts else []
+
     @cached_property
     def _bos_eos(self) -> tuple[bool, bool]:
         added, bare = (
