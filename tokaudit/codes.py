@@ -345,6 +345,16 @@ CODES: dict[str, Code] = {
             "the model was trained with, or fix the flag in the GGUF (gguf-py's gguf_set_metadata.py)"
         ),
     ),
+    "TA222": Code(
+        "TA222",
+        Severity.WARNING,
+        "resolution",
+        "a `vllm` side ran vLLM's `--tokenizer-mode auto` and vLLM resolved the HF tokenizer, although the folder ships mistral-common files (`tekken.json` or `tokenizer.model.v*`): measured, not predicted",
+        hint=(
+            "vLLM serves this folder with the transformers conversion, not mistral-common: start vLLM with "
+            "--tokenizer-mode mistral (and audit `tokenizer_mode: mistral`), or train with the tokenizer it serves"
+        ),
+    ),
     "TA230": Code(
         "TA230",
         Severity.WARNING,

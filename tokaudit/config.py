@@ -76,6 +76,8 @@ class SideSpec(_Strict):
     args: dict[StrictStr, Any] | None = None
     #: template-check / mask-check: the user's own chat formatter, `module:function` (instead of chat_template)
     chat_format: StrictStr | None = None
+    #: `source: vllm`: vLLM's --tokenizer-mode (auto, hf, mistral, ...), passed through to vLLM as is
+    tokenizer_mode: StrictStr | None = None
     _config_dir: Path | None = PrivateAttr(default=None)
 
     @property
@@ -242,8 +244,31 @@ def settings_from_dict(raw: Any, cfg_path: Path) -> Settings:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ConfigError(f"{cfg_path}: {_loc(first['loc'])}: {_describe(first)}{more}") from None
     _check_user_code(settings, cfg_path)
+    _check_vllm(settings, cfg_path)
     _check_load_check(settings, cfg_path)
     return _check_dataset_sides(_resolve_paths(settings, cfg_path), cfg_path)
+
+
+#: keys tokaudit would apply around a library's encode; a `vllm` side is vLLM's own request path, without them
+NOT_FOR_VLLM = ("encoding", "pattern", "special_tokens", "add_bos", "add_eos")
+
+
+def _check_vllm(s: Settings, cfg_path: Path) -> None:
+    """`tokenizer_mode` belongs to a `vllm` side; a `vllm` side takes vLLM's settings only."""
+    for name in ("training", "serving"):
+        side: SideSpec = getattr(s, name)
+        if side.source != "vllm":
+            if side.tokenizer_mode is not None:
+                raise ConfigError(f"{cfg_path}: {name}.tokenizer_mode: only a `source: vllm` side has `tokenizer_mode`")
+            continue
+        if side.path is None:
+            raise ConfigError(f"{cfg_path}: {name}.path: `source: vllm` needs `path` (a model folder or hub id)")
+        for key in NOT_FOR_VLLM:
+            if key in side.model_fields_set:
+                raise ConfigError(
+                    f"{cfg_path}: {name}.{key}: not a vLLM setting; a `vllm` side encodes as vLLM's completion "
+                    "path does (`add_special_tokens` and `chat_add_special_tokens` are its request fields)"
+                )
 
 
 #: the sources load-check can load afresh (they implement sources.capabilities.Reloadable)
@@ -354,7 +379,7 @@ def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
         resolved = _resolve(base, side.path)
         if resolved.exists():
             sides[name] = side.model_copy(update={"path": str(resolved)})
-        elif side.source == "hf" and HUB_ID_RE.match(side.path) and not side.path.startswith("."):
+        elif side.source in ("hf", "vllm") and HUB_ID_RE.match(side.path) and not side.path.startswith("."):
             sides[name] = side  # a hub id: resolved by huggingface_hub (honours HF_HUB_OFFLINE)
         else:
             raise ConfigError(f"{cfg_path}: {name}.path: no such file or directory: {resolved}")

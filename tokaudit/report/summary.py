@@ -46,6 +46,8 @@ LABELS = {
     "training_autotokenizer": "training AutoTokenizer",
     "serving_autotokenizer": "serving AutoTokenizer",
     "vllm_tokenizer_mode_auto": "vLLM tokenizer_mode=auto",
+    "training_vllm_tokenizer_mode": "training vLLM tokenizer (measured)",
+    "serving_vllm_tokenizer_mode": "serving vLLM tokenizer (measured)",
     "training_gguf": "training GGUF metadata",
     "serving_gguf": "serving GGUF metadata",
     # template-check

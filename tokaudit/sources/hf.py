@@ -67,6 +67,18 @@ class HFTokenizer(Tokenizer):
         # Read now: transformers resets the backend's truncation/padding on every encode call.
         self._limits = self._read_limits()
 
+    @classmethod
+    def from_loaded(cls, spec: SideSpec, tok: Any) -> HFTokenizer:
+        """Wrap a transformers tokenizer something else loaded (the one vLLM resolved), to read its vocabulary."""
+        self = cls.__new__(cls)
+        Tokenizer.__init__(self, spec)
+        self._cache_dir, self._strict = None, False
+        self.pinned = None  # the loader that made `tok` resolved its files
+        self.tf = import_transformers()
+        self.tok = tok
+        self._limits = self._read_limits()
+        return self
+
     def _from_pretrained(self, cls: Any, use_fast: bool) -> Any:
         kwargs: dict[str, Any] = {"trust_remote_code": self.spec.trust_remote_code}
         # A pinned Hub id loads its snapshot folder: exactly that commit's files, whatever `main` is now.
