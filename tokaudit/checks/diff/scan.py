@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from tokaudit.checks.diff.ablation import ablate
 from tokaudit.checks.diff.divergence import CATEGORIES, Side, explain
-from tokaudit.checks.diff.signature import Shaper, bounds, error_signature, signature
+from tokaudit.checks.diff.signature import Shaper, bounds, error_signature, involved, signature
 from tokaudit.checks.groups import Groups, SkippedLog
 from tokaudit.codes import code_for, finding
 from tokaudit.findings import Finding, Skipped
@@ -71,7 +71,7 @@ class DiffTally:
 def scan(sides: Sides, shard: Shard, keep: int = 5) -> DiffTally:
     """Compare both sides on every sample of one shard."""
     tally = DiffTally(keep=keep)
-    shapers = Shaper(sides.training), Shaper(sides.serving)
+    shapers = Shaper(sides.training, by_cause=True), Shaper(sides.serving, by_cause=True)
     batch: list[tuple[Order, Sample]] = []
     for order, item in read(shard):
         if isinstance(item, Skipped):
@@ -117,8 +117,11 @@ def _compare(sides: Sides, shapers: tuple[Shaper, Shaper], batch: list[tuple[Ord
         i, j = bounds(a, b)
         t.affected += max(len(a) - j - i, len(b) - j - i, 1)
         key = signature(a, b, i, *shapers)
-        if not t.groups.seen(key, order, sample.where):
-            t.groups.add(key, order, sample.where, _explained(sides, sample, a, b, key))
+        # which special strings a signature by cause leaves out: only where it shows one
+        names = involved(a, b, i, *shapers) if "⟨special⟩" in key else ()
+        if not t.groups.seen(key, order, sample.where, names):
+            finding, plural = _explained(sides, sample, a, b, key)
+            t.groups.add(key, order, sample.where, finding, names, plural)
 
 
 def _encoded(tok: Tokenizer, batch: list[tuple[Order, Sample]], texts: list[str]) -> list[list[int] | str]:
@@ -128,7 +131,7 @@ def _encoded(tok: Tokenizer, batch: list[tuple[Order, Sample]], texts: list[str]
     return tok.encode_all(texts)
 
 
-def _explained(sides: Sides, sample: Sample, a: list[int], b: list[int], shape: str) -> Finding:
+def _explained(sides: Sides, sample: Sample, a: list[int], b: list[int], shape: str) -> tuple[Finding, str | None]:
     div = explain(
         sample.text,
         Side("training", sides.training, a, text_in=sample.text),
@@ -137,7 +140,7 @@ def _explained(sides: Sides, sample: Sample, a: list[int], b: list[int], shape: 
     text = sample.text if len(sample.text) <= TEXT_SHOWN else sample.text[:TEXT_SHOWN] + "…"
     # which pipeline component causes it: once per distinct divergence, on its first example
     ablation = ablate(sample.text, ("training", sides.training, a), ("serving", sides.serving, b))
-    return finding(
+    made = finding(
         code_for(div.category, "TA1"),
         div.message,
         sample=sample.where,
@@ -145,6 +148,7 @@ def _explained(sides: Sides, sample: Sample, a: list[int], b: list[int], shape: 
         signature=f"{div.category}: {shape}",
         detail={"text": text, **div.detail, **(ablation.detail() if ablation else {})},
     )
+    return made, div.plural
 
 
 def _refused(sample: Sample, failed: str, error: str, key: str) -> Finding:
