@@ -96,6 +96,8 @@ ONE_VERSION = (
     "tests/remote/",  # the transport, with the worker in this same interpreter
     "tests/test_bench_remote.py",
     "tests/cli/test_init_cli.py",  # init reads files only; the checks it hands on to are tested everywhere
+    "tests/fuzz/test_config_fuzz.py",
+    "tests/fuzz/test_readers_fuzz.py",
 )
 _ONE_VERSION_SKIP = pytest.mark.skip(
     reason="version-independent: scripts/test.sh runs it under transformers 5 (TOKAUDIT_EVERY_VERSION=1 runs it here)"

@@ -204,6 +204,14 @@ def _normalise_corpus(raw: Any) -> Any:
     return raw
 
 
+def _there(path: Path, file: bool = False) -> bool:
+    """Whether `path` exists (is a file); a name the OS cannot look up at all (too long) is not there."""
+    try:
+        return path.is_file() if file else path.exists()
+    except OSError:
+        return False
+
+
 def _resolve(base: Path, value: str | Path) -> Path:
     p = Path(value).expanduser()
     return Path(os.path.normpath(p if p.is_absolute() else (base / p)))
@@ -377,7 +385,7 @@ def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
             sides[name] = side
             continue
         resolved = _resolve(base, side.path)
-        if resolved.exists():
+        if _there(resolved):
             sides[name] = side.model_copy(update={"path": str(resolved)})
         elif side.source in ("hf", "vllm") and HUB_ID_RE.match(side.path) and not side.path.startswith("."):
             sides[name] = side  # a hub id: resolved by huggingface_hub (honours HF_HUB_OFFLINE)
@@ -386,18 +394,18 @@ def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
     corpus = []
     for i, entry in enumerate(s.corpus):
         resolved = _resolve(base, entry.path)
-        if not resolved.exists():  # a file, or a `datasets` save_to_disk folder
+        if not _there(resolved):  # a file, or a `datasets` save_to_disk folder
             raise ConfigError(f"{cfg_path}: corpus[{i}].path: no such file: {resolved}")
         corpus.append(entry.model_copy(update={"path": resolved}))
     extra: dict[str, object] = {}
     if s.conversations is not None:
         resolved = _resolve(base, s.conversations)
-        if not resolved.exists():  # a file, or a `datasets` save_to_disk folder
+        if not _there(resolved):  # a file, or a `datasets` save_to_disk folder
             raise ConfigError(f"{cfg_path}: conversations: no such file: {resolved}")
         extra["conversations"] = resolved
     if s.mask is not None and s.mask.dataset is not None:
         resolved = _resolve(base, s.mask.dataset)
-        if not resolved.exists():  # a file, or a `datasets` save_to_disk folder
+        if not _there(resolved):  # a file, or a `datasets` save_to_disk folder
             raise ConfigError(f"{cfg_path}: mask.dataset: no such file: {resolved}")
         extra["mask"] = s.mask.model_copy(update={"dataset": resolved})
     if s.rollouts is not None:
@@ -411,13 +419,13 @@ def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
         template = sides[name].chat_template
         if template and template not in ("tokenizer", "mistral-common"):
             resolved = _resolve(base, template)
-            if not resolved.is_file():
+            if not _there(resolved, file=True):
                 raise ConfigError(f"{cfg_path}: {name}.chat_template: no such file: {resolved}")
             sides[name] = sides[name].model_copy(update={"chat_template": str(resolved)})
     model = s.model
     if model is not None and model.config is not None:
         resolved = _resolve(base, model.config)
-        if not resolved.is_file():
+        if not _there(resolved, file=True):
             raise ConfigError(f"{cfg_path}: model.config: no such file: {resolved}")
         model = model.model_copy(update={"config": resolved})
     return s.model_copy(update={**sides, **extra, "corpus": corpus, "model": model})

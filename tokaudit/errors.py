@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+#: where str.splitlines() breaks a line; a message shows them escaped, so it stays one line whatever
+#: it quotes (a path or a field name from a file can hold a newline)
+_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
 
 class TokauditError(Exception):
     """A problem with the user's input that tokaudit can name in one line."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(str(message).translate(_BREAKS))
 
 
 class ConfigError(TokauditError):

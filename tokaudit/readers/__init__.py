@@ -114,7 +114,7 @@ def _spans(path: Path, size: int, key: str) -> Iterator[Span]:
                 yield Span(start, end, line)
                 start, line, newlines, at = end, line + newlines, 0, nl + 1
             pos += len(chunk)
-        if pos > start:
+        if pos > start or pos == 0:  # an empty file is one empty span: read, it says it has no samples
             yield Span(start, pos, line)
 
 

@@ -28,12 +28,15 @@ def parquet_batches(path: Path, columns: list[str] | None, key: str, text: str |
     try:
         # pre_buffer (on by default) reads whole row groups ahead; a buffered stream reads page by page
         pf = pq.ParquetFile(str(path), pre_buffer=False, buffer_size=1 << 20)
-    except (pa.ArrowException, OSError) as exc:
+        schema = pf.schema_arrow
+        _decode_names(schema)
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{key}: {path} is not a Parquet file: {one_line(exc)}") from exc
-    _check_columns(pf.schema_arrow, columns, text, path, key)
+    _check_columns(schema, columns, text, path, key)
     rows = 0
     try:
         for batch in pf.iter_batches(batch_size=BATCH, columns=columns):
+            _valid(batch)
             rows += batch.num_rows
             yield batch
     except (pa.ArrowException, OSError) as exc:
@@ -56,15 +59,33 @@ def arrow_batches(folder: Path, columns: list[str] | None, key: str, text: str |
         with source:
             try:
                 reader = pa.ipc.open_stream(source)
-            except (pa.ArrowException, OSError) as exc:
+                _decode_names(reader.schema)
+            except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
                 raise InputError(f"{key}: {data} is not an Arrow stream: {one_line(exc)}") from exc
             _check_columns(reader.schema, columns, text, data, key)
             try:
                 for batch in reader:
+                    batch = batch.select(columns) if columns is not None else batch
+                    _valid(batch)
                     rows += batch.num_rows
-                    yield batch.select(columns) if columns is not None else batch
+                    yield batch
             except (pa.ArrowException, OSError) as exc:
                 raise InputError(f"{key}: {data}: corrupt Arrow data after row {rows}: {one_line(exc)}") from exc
+
+
+def _decode_names(fields: Any) -> None:
+    """Decode every field name, nested ones too (UnicodeDecodeError if one is not UTF-8): pyarrow decodes
+    a struct's names only when to_pylist() meets a row, and a corrupt file's names can be any bytes."""
+    for field in fields:
+        field.name  # noqa: B018
+        kind = field.type
+        _decode_names(kind.field(i) for i in range(kind.num_fields))
+
+
+def _valid(batch: Any) -> None:
+    """Raise ArrowInvalid for a batch pyarrow cannot turn into Python values: neither Parquet nor Arrow
+    IPC readers check that a string column holds UTF-8, and to_pylist() then fails mid-batch."""
+    batch.validate(full=True)
 
 
 def schema_names(path: Path, folder: bool, key: str) -> list[str]:
@@ -77,7 +98,7 @@ def schema_names(path: Path, folder: bool, key: str) -> list[str]:
         check_readable(path, key)
         try:
             return list(pq.read_schema(str(path)).names)
-        except (pa.ArrowException, OSError) as exc:
+        except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{key}: {path} is not a Parquet file: {one_line(exc)}") from exc
     files = data_files(path, key)
     if not files:
@@ -89,7 +110,7 @@ def schema_names(path: Path, folder: bool, key: str) -> list[str]:
     with source:
         try:
             return list(pa.ipc.open_stream(source).schema.names)
-        except (pa.ArrowException, OSError) as exc:
+        except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{key}: {files[0]} is not an Arrow stream: {one_line(exc)}") from exc
 
 

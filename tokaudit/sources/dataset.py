@@ -7,11 +7,14 @@ ids are meant to be in the model's vocabulary); describe() says so.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
 from tokaudit.sources.base import Tokenizer
+
+T = TypeVar("T")
 
 
 class DatasetTokens(Tokenizer):
@@ -39,14 +42,23 @@ class DatasetTokens(Tokenizer):
     def specials(self) -> dict[str, int]:
         return self.vocab.specials() if self.vocab else {}
 
+    def _lent(self, call: Callable[[int], T], token_id: int, default: T) -> T:
+        # a stored id can be anything a file holds (-100, 2**40): libraries raise on ids they cannot index
+        if self.vocab is None:
+            return default
+        try:
+            return call(token_id)
+        except (OverflowError, IndexError, KeyError, ValueError):
+            return default
+
     def piece(self, token_id: int) -> str:
-        return self.vocab.piece(token_id) if self.vocab else f"#{token_id}"
+        return self._lent(self.vocab.piece, token_id, f"#{token_id}") if self.vocab else f"#{token_id}"
 
     def _surface(self, token_id: int) -> bytes | None:
-        return self.vocab.surface(token_id) if self.vocab else None
+        return self._lent(self.vocab.surface, token_id, None) if self.vocab else None
 
     def is_fallback(self, token_id: int) -> bool:
-        return self.vocab.is_fallback(token_id) if self.vocab else False
+        return self._lent(self.vocab.is_fallback, token_id, False) if self.vocab else False
 
     @property
     def bos_id(self) -> int | None:

@@ -113,4 +113,8 @@ def _read(path: str, size: int, mtime: int) -> GgufFile:
         ) from exc
     if "tokenizer.ggml.tokens" not in metadata:
         raise SourceError(f"{path}: the GGUF holds no tokenizer (no tokenizer.ggml.tokens)", key="path")
+    tokens = metadata["tokenizer.ggml.tokens"]
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        kind = type(tokens).__name__ if not isinstance(tokens, list) else "array of other values"
+        raise SourceError(f"{path}: tokenizer.ggml.tokens is not an array of strings (a {kind})", key="path")
     return GgufFile(path, metadata, tensors)

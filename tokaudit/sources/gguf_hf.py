@@ -99,6 +99,12 @@ class GGUFTokenizer(HFTokenizer):
         convert = _convert_5x if importlib.util.find_spec(_MAPPING_5X.rsplit(".", 1)[0]) else _convert_4x
         try:
             backend, kwargs, model_type = convert(self.file)
+            # Only what a tokenizer's __init__ takes: 4.x's config also carries model_type and the raw ids.
+            wanted = {"bos_token", "eos_token", "unk_token", "pad_token", "add_bos_token", "add_eos_token"}
+            wanted |= {"chat_template", "add_prefix_space", "clean_up_tokenization_spaces", "legacy"}
+            init = {k: v for k, v in kwargs.items() if k in wanted and v is not None}
+            # the class refuses what the converter passed through (a chat_template that is not a string)
+            return _fast_class(self.tf, model_type)(tokenizer_object=backend, **init)
         except Exception as exc:  # the converter's refusal: an unknown tokenizer type or architecture
             raise SourceError(
                 f"{path}: transformers {self.tf.__version__} cannot build a tokenizer from this GGUF "
@@ -106,11 +112,6 @@ class GGUFTokenizer(HFTokenizer):
                 f"{_one_line(exc)}",
                 key="path",
             ) from exc
-        # Only what a tokenizer's __init__ takes: 4.x's config also carries model_type and the raw ids.
-        wanted = {"bos_token", "eos_token", "unk_token", "pad_token", "add_bos_token", "add_eos_token"}
-        wanted |= {"chat_template", "add_prefix_space", "clean_up_tokenization_spaces", "legacy"}
-        init = {k: v for k, v in kwargs.items() if k in wanted and v is not None}
-        return _fast_class(self.tf, model_type)(tokenizer_object=backend, **init)
 
     def gguf_facts(self) -> GgufFacts:
         return self.file.facts()

@@ -80,6 +80,7 @@ class LlamaCppTokenizer(Tokenizer):
             )
         self._vocab = self._lib.llama_model_get_vocab(self._model)
         self.n_tokens = int(self._lib.llama_vocab_n_tokens(self._vocab))
+        self._check_byte_fallback(path)
         self._add_bos = bool(self._lib.llama_vocab_get_add_bos(self._vocab))
         self._add_eos = bool(self._lib.llama_vocab_get_add_eos(self._vocab))
 
@@ -93,6 +94,21 @@ class LlamaCppTokenizer(Tokenizer):
             raise SourceError(f"{path}: cannot read ({exc.strerror})", key="path") from exc
         if magic != b"GGUF":
             raise SourceError(f"{path}: not a GGUF file (it does not start with the GGUF magic bytes)", key="path")
+
+    def _check_byte_fallback(self, path: str) -> None:
+        # llama.cpp's SentencePiece tokenizer spells a character it has no piece for as byte tokens, looked
+        # up with unordered_map::at: a byte with neither `<0xXX>` nor itself in the vocabulary throws
+        # std::out_of_range through the C API, which aborts the whole process. Refuse such a file up front.
+        if self._lib.llama_vocab_type(self._vocab) != self._lib.LLAMA_VOCAB_TYPE_SPM:
+            return
+        texts = {bytes(self._lib.llama_vocab_get_text(self._vocab, i) or b"") for i in range(self.n_tokens)}
+        missing = [b for b in range(256) if f"<0x{b:02X}>".encode() not in texts and bytes([b]) not in texts]
+        if missing:
+            raise SourceError(
+                f"{path}: llama.cpp aborts the process on text outside this SentencePiece vocabulary: it lacks "
+                f"the byte tokens it falls back on for {len(missing)} of 256 bytes (first: <0x{missing[0]:02X}>)",
+                key="path",
+            )
 
     # -- encoding ------------------------------------------------------------------------------
     def _tokenize(self, text: str, add_special: bool, parse_special: bool) -> list[int]:
