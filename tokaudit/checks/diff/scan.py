@@ -7,10 +7,8 @@ The DiffTally it returns merges with other shards' tallies in any order to the s
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import compress, islice
 from operator import itemgetter, ne
@@ -79,22 +77,12 @@ class DiffTally:
 def scan(sides: Sides, shard: Shard, keep: int = 5) -> DiffTally:
     """Compare both sides on every sample of one shard."""
     tally = DiffTally(keep=keep)
-    # The libraries encode the next batch in a thread (they release the GIL) while this one reads and
-    # compares; a lock keeps the two threads from ever using a tokenizer at the same time.
-    lock = threading.Lock()
-    signer = Signer(Shaper(sides.training, lock), Shaper(sides.serving, lock))
-    pool = ThreadPoolExecutor(1, thread_name_prefix="tokaudit-encode")
-    try:
-        pending: Future[Encoded] | None = None
-        for batch in _batches(shard, tally):
-            job = pool.submit(_encode, sides, batch, lock)
-            if pending is not None:
-                _compare(sides, signer, lock, pending.result(), tally)
-            pending = job
-        if pending is not None:
-            _compare(sides, signer, lock, pending.result(), tally)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    signer = Signer(Shaper(sides.training), Shaper(sides.serving))
+    for batch in _batches(shard, tally):
+        texts = [s.text for _, s in batch]
+        train = _encoded(sides.training, batch, texts)
+        serve = _encoded(sides.serving, batch, texts)
+        _compare(sides, signer, (batch, train, serve), tally)
     return tally
 
 
@@ -122,13 +110,7 @@ def _skip(tally: DiffTally, order: Order, item: Skipped) -> None:
         tally.first_skip[order[0]] = (order, item)
 
 
-def _encode(sides: Sides, batch: list[tuple[Order, Sample]], lock: threading.Lock) -> Encoded:
-    texts = [s.text for _, s in batch]
-    with lock:
-        return batch, _encoded(sides.training, batch, texts), _encoded(sides.serving, batch, texts)
-
-
-def _compare(sides: Sides, signer: Signer, lock: threading.Lock, encoded: Encoded, t: DiffTally) -> None:
+def _compare(sides: Sides, signer: Signer, encoded: Encoded, t: DiffTally) -> None:
     # The per-sample work is the tool's cost over the libraries': equal samples are found and their
     # tokens counted at C speed; a differing one costs its bounds, a memoised signature and a count.
     batch, train_or_refused, serve_or_refused = encoded
@@ -148,9 +130,7 @@ def _compare(sides: Sides, signer: Signer, lock: threading.Lock, encoded: Encode
         key = signer(a, b, i)
         order, sample = batch[k]
         if not groups.seen(key, order, sample.where):
-            with lock:
-                explained = _explained(sides, sample, a, b, key)
-            groups.add(key, order, sample.where, explained)
+            groups.add(key, order, sample.where, _explained(sides, sample, a, b, key))
     t.affected += affected
 
 

@@ -11,11 +11,9 @@ the expensive explanation (category, evidence) is paid once per new signature.
 from __future__ import annotations
 
 import unicodedata
-from contextlib import AbstractContextManager, nullcontext
 from functools import lru_cache
 from itertools import compress, count
 from operator import ne
-from typing import Any
 
 from tokaudit.sources.base import Tokenizer
 
@@ -66,12 +64,10 @@ def shape_of(raw: bytes) -> str:
 class Shaper:
     """Token shapes for one side, cached by id (a corpus has few distinct tokens near its divergences)."""
 
-    def __init__(self, tok: Tokenizer, lock: AbstractContextManager[Any] | None = None) -> None:
+    def __init__(self, tok: Tokenizer) -> None:
         self.tok = tok
         self.names = tok.special_names()
         self._cache: dict[int, str] = {}
-        #: held while asking the library (diff encodes in another thread meanwhile)
-        self.lock = lock if lock is not None else nullcontext()
 
     def token(self, ids: list[int], k: int) -> str:
         if k < 0:
@@ -82,10 +78,7 @@ class Shaper:
         got = self._cache.get(tid)
         if got is None:
             name = self.names.get(tid)
-            if name is None:
-                with self.lock:
-                    surface = self.tok.surface(tid)
-            got = f"⟨{name}⟩" if name is not None else shape_of(surface or b"")
+            got = f"⟨{name}⟩" if name is not None else shape_of(self.tok.surface(tid) or b"")
             self._cache[tid] = got
         return got
 
