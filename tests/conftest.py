@@ -42,6 +42,24 @@ def gguf_vocab(family: str) -> Path:
     return GGUF / f"ggml-vocab-{family}.gguf"
 
 
+#: the Mistral 7B tokenizer files with Mistral-7B-v0.1's config.json (vLLM reads the model's config; no weights)
+MISTRAL_VLLM = FIXTURES / "mistral-7b-vllm"
+
+
+def _vllm_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("vllm") is not None
+
+
+#: vLLM lives in its own environment (.venv-vllm, docs/vllm.md); scripts/test.sh runs tests/vllm there with
+#: TOKAUDIT_REQUIRE_VLLM set, so a broken vLLM install fails the run instead of skipping its tests.
+needs_vllm = pytest.mark.skipif(
+    not _vllm_installed() and not os.environ.get("TOKAUDIT_REQUIRE_VLLM"),
+    reason="vLLM is not installed here (docs/vllm.md); scripts/test.sh runs tests/vllm in .venv-vllm",
+)
+
+
 def _llama_cpp_installed() -> bool:
     import importlib.util
 
@@ -66,12 +84,18 @@ ONE_VERSION = (
     "tests/cli/test_progress.py",
     "tests/cli/test_gate_cli.py",
     "tests/cli/test_bump_cli.py",
+    "tests/cli/test_faults_cli.py",
+    "tests/cli/test_interrupted_cli.py",
     "tests/test_runner.py",
     "tests/test_bench_scale.py",
+    "tests/test_bench_rollout.py",
     "tests/test_environments.py",
     "tests/test_readers.py",
     "tests/test_corpus.py",
     "tests/test_precommit_hooks.py",
+    "tests/remote/",  # the transport, with the worker in this same interpreter
+    "tests/test_bench_remote.py",
+    "tests/cli/test_init_cli.py",  # init reads files only; the checks it hands on to are tested everywhere
 )
 _ONE_VERSION_SKIP = pytest.mark.skip(
     reason="version-independent: scripts/test.sh runs it under transformers 5 (TOKAUDIT_EVERY_VERSION=1 runs it here)"
@@ -91,6 +115,8 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if "llama.cpp" in params.values():
             item.add_marker(needs_llama_cpp)
+        if "vllm" in params.values():
+            item.add_marker(needs_vllm)
         where = Path(str(item.fspath)).relative_to(ROOT).as_posix()
         if not every and where.startswith(ONE_VERSION):
             item.add_marker(_ONE_VERSION_SKIP)

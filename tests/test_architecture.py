@@ -27,6 +27,7 @@ CLI_ALLOWED = {
     "tokaudit.output",
     "tokaudit.report",
     "tokaudit.runner",
+    "tokaudit.init.write",  # `tokaudit init` writes a config; it runs no pipeline
 }
 
 

@@ -22,8 +22,8 @@ PACKAGE = ROOT / "tokaudit"
 #: the attributes the sources keep their library objects in (test_the_list_names_every_library_handle holds
 #: it to what the sources really set); `tok` is also what a check's own View / Pipeline calls its Tokenizer
 TOK = "tok"
-HANDLES = frozenset({"tf", "mt", "tk", "sp", "_sp", "enc", "_lib", "_backend", "_model", "_vocab"})
-LIBRARIES = {"transformers", "tokenizers", "sentencepiece", "tiktoken", "mistral_common", "llama_cpp"}
+HANDLES = frozenset({"tf", "mt", "tk", "sp", "_sp", "enc", "_lib", "_backend", "_model", "_vocab", "vllm", "server"})
+LIBRARIES = {"transformers", "tokenizers", "sentencepiece", "tiktoken", "mistral_common", "llama_cpp", "vllm"}
 #: holder attributes whose value is a Tokenizer (Sides.training / .serving, View.reader, X.tok)
 TOKENIZER_ATTRS = {TOK, "training", "serving", "reader"}
 TOKENIZER_NAMES = {"tok", "tokenizer", "reader"}

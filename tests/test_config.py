@@ -88,3 +88,23 @@ def test_top_level_must_be_a_mapping(cfg) -> None:
 def test_hub_id_is_accepted_for_hf(cfg) -> None:
     s = load_config(cfg({**_base(), "serving": side("hf", "mistralai/Mistral-7B-v0.1", revision="main")}))
     assert s.serving.path == "mistralai/Mistral-7B-v0.1"
+
+
+def test_rollouts_key(cfg) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import FIXTURES
+
+    base = {"training": side("hf", MISTRAL_HF), "serving": side("hf", MISTRAL_HF)}
+    dump = FIXTURES / "rollouts" / "qwen3-tools.jsonl"
+    settings = load_config(cfg({**base, "rollouts": {"path": str(dump), "turns": "turns"}}))
+    assert settings.rollouts is not None and settings.rollouts.decode.skip_special_tokens is False
+    for rollouts, problem in (
+        ({"path": str(dump)}, "rollouts: map `turns`"),
+        (
+            {"path": str(dump), "input_ids": "ids", "loss_mask": "m", "turns": "t", "typo": 1},
+            "rollouts.typo: unknown key",
+        ),
+        ({"path": str(dump), "turns": "t", "loss_mask": "m"}, "`loss_mask` needs `input_ids`"),
+        ({"path": "missing.jsonl", "turns": "t"}, "rollouts.path: no such file"),
+    ):
+        with pytest.raises(ConfigError, match=problem.replace("`", ".")):
+            load_config(cfg({**base, "rollouts": rollouts}))

@@ -28,12 +28,13 @@ from typing import Any
 from tokaudit.config import SideSpec
 from tokaudit.errors import ConfigError
 from tokaudit.sources.base import Tokenizer
-from tokaudit.sources.capabilities import ChatEncoder, Refused
+from tokaudit.sources.capabilities import ChatEncoder, ChatServer, Refused
 from tokaudit.usercode import UserCodeError, as_ids, import_attribute, one_line, shown
 
 TOKENIZER = "tokenizer"
 MISTRAL = "mistral-common"
 PYTHON = "python"  # a side's `chat_format` function
+SERVER = "server"  # a server's own chat path (`source: vllm`): it resolves, rewrites, renders and tokenizes
 _GENERATION = re.compile(r"\{%-?\s*generation\s*-?%\}")
 
 
@@ -45,7 +46,7 @@ class RenderError(Exception):
 class Template:
     """A side's chat serialisation, resolved and (for Jinja) compiled."""
 
-    engine: str  # "jinja", "mistral-common" or "python" (a `chat_format` function)
+    engine: str  # "jinja", "mistral-common", "python" (a `chat_format` function) or "server" (`source: vllm`)
     source: str = ""  # the Jinja text ("" for mistral-common and python)
     origin: str = ""  # where it came from: a file, "<tokenizer dir> chat_template", or `module:function`
     named: dict[str, str] | None = None  # a tokenizer's named templates ("default", "tool_use")
@@ -59,6 +60,8 @@ class Template:
 
     @property
     def supports_tools(self) -> bool:
+        if self.engine == SERVER and not self.source and not self.named:
+            return True  # the server renders without a Jinja text here (mistral-common): it takes tools
         return self.engine == MISTRAL or "tool" in self.source or any("tool" in t for t in (self.named or {}).values())
 
 
@@ -151,6 +154,8 @@ def load_template(tok: Tokenizer, spec: SideSpec, key: str) -> Template:
         raise ConfigError(f"{key}: cannot read {exc.path}: {exc.reason}") from exc.reason
     if choice.kind == PYTHON:
         return load_formatter(spec, key.removesuffix("chat_template") + "chat_format")
+    if isinstance(tok, ChatServer):
+        return _server_template(tok, spec, choice, key)
     if choice.kind == MISTRAL:
         if tok.source != MISTRAL:
             raise ConfigError(f"{key}: `mistral-common` needs `source: mistral-common` on this side")
@@ -172,6 +177,18 @@ def load_template(tok: Tokenizer, spec: SideSpec, key: str) -> Template:
     if list(named) == ["default"]:
         return Template("jinja", named["default"], origin)
     return Template("jinja", "", origin, named)
+
+
+def _server_template(tok: Tokenizer, spec: SideSpec, choice: TemplateChoice, key: str) -> Template:
+    """A server side: a Jinja file is handed to the server as its `--chat-template`; otherwise the server
+    resolves its own (the tokenizer's template, a processor's, its fallbacks, or mistral-common)."""
+    if choice.kind == MISTRAL:
+        raise ConfigError(f"{key}: `mistral-common` is not a template a server takes; set `tokenizer_mode: mistral`")
+    if choice.kind == "file":
+        value = str(spec.chat_template)
+        _compile(choice.named["default"], value, key)
+        return Template(SERVER, choice.named["default"], value, key=key)
+    return Template(SERVER, "", f"{spec.path}: {tok.source}'s own template resolution", choice.named, key=key)
 
 
 def load_formatter(spec: SideSpec, key: str) -> Template:
@@ -229,6 +246,8 @@ def render(
     `side` ("training" or "serving") picks the default of `chat_add_special_tokens`. mistral-common has no
     generation prompt: a conversation that ends with a user turn is already a prompt."""
     template = template or load_template(tok, spec, f"{side}.chat_template")
+    if template.engine == SERVER:
+        return _served(tok, messages, add_generation_prompt, tools, template)
     if template.engine == MISTRAL:
         ids = _mistral_ids(tok, messages, tools, side)
         return Rendered(surface_text(tok, ids), ids, MISTRAL)
@@ -244,6 +263,27 @@ def render(
     ids = tok.encode_rendered(text, add_special)
     bos_added = add_special and tok.bos_id is not None and tok.bos_eos_defaults()[0]
     return Rendered(text, ids, template.engine, bos_added, spans)
+
+
+def _served(
+    tok: Tokenizer, messages: list[dict[str, Any]], gen: bool, tools: list[dict[str, Any]] | None, template: Template
+) -> Rendered:
+    """The server's own chat path: its text and ids as they are; the text its ids spell where it builds no text."""
+    if not isinstance(tok, ChatServer):  # the server side's template lent to a side that is no server
+        if not template.default_source and not template.named:
+            raise ConfigError(f"{template.key}: the server renders this template itself; set a Jinja file")
+        jinja = Template("jinja", template.source, template.origin, template.named, key=template.key)
+        text, spans = render_text(tok, jinja, messages, gen, tools)
+        return Rendered(
+            text, tok.encode_rendered(text, add_special_default(tok.spec, "training")), "jinja", spans=spans
+        )
+    try:
+        got = tok.serve_chat(messages, gen, tools, template.source or None)
+    except Refused as exc:
+        raise RenderError(str(exc)) from exc
+    text = got.text if got.text is not None else surface_text(tok, got.ids)
+    bos_added = got.add_special_tokens and tok.bos_id is not None and got.ids[:1] == [tok.bos_id]
+    return Rendered(text, got.ids, SERVER, bos_added, from_ids=got.text is None)
 
 
 def _pick(template: Template, tools: list[dict[str, Any]] | None) -> str:
@@ -275,9 +315,15 @@ def render_text(
     if template.engine == PYTHON:
         got = format_chat(template, messages, gen)
         return (got if isinstance(got, str) else surface_text(tok, got)), ()
+    if template.engine == SERVER:
+        return _served(tok, messages, gen, tools, template).text, ()
 
     utils = _chat_utils()
     source = _pick(template, tools)
+    from tokaudit.sources.capabilities import TemplateRenderer
+
+    if isinstance(tok, TemplateRenderer):  # the side runs in another interpreter: its transformers renders
+        return tok.render_template(messages, source, gen, tools, variables)
     # apply_chat_template's own message normalisation, where the installed transformers has one (5.x).
     normalize = getattr(utils, "_normalize_chat_messages", None)
     chat = normalize(messages) if normalize else copy.deepcopy(messages)

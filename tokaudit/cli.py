@@ -22,7 +22,8 @@ from tokaudit.version import __version__
 app = typer.Typer(
     name="tokaudit",
     help="Catch training-serving tokenizer skew before it silently costs a training run.\n\n"
-    "Exit codes: 0 clean, 1 findings at or above `fail_on`, 2 usage, config or input error.",
+    "Exit codes: 0 clean, 1 findings at or above `fail_on`, 2 usage, config or input error or a fault,"
+    " 130 interrupted.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -140,7 +141,9 @@ def write_text(text: str, output: Path | None, protect: Path) -> None:
 
 @contextmanager
 def guarded(debug: bool) -> Iterator[None]:
-    """A TokauditError becomes one `error:` line on stderr and exit 2."""
+    """A TokauditError becomes one `error:` line on stderr and exit 2; Ctrl-C (SIGINT) one line and 130,
+    the shell's code for it. Files are written whole or not at all (tokaudit.output), so an interrupted
+    run leaves an existing report, baseline or lock as it was."""
     try:
         yield
     except TokauditError as exc:
@@ -148,6 +151,11 @@ def guarded(debug: bool) -> Iterator[None]:
             traceback.print_exc()
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        typer.echo("error: interrupted", err=True)
+        raise typer.Exit(130) from None
 
 
 def _progress(quiet: bool) -> object | None:
@@ -250,6 +258,42 @@ def diff(
     """
     options = _streaming(no_builtin, against, examples, workers, engine, sample, seed)
     _run("diff", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug, quiet), options)
+
+
+@app.command(
+    "rollout-check",
+    cls=_Command,
+    epilog=_examples(
+        "tokaudit rollout-check configs/rollouts-qwen3.yaml",
+        "tokaudit rollout-check configs/rollouts-qwen3.yaml --workers 8 --format json -o rollouts.json",
+        "tokaudit rollout-check configs/rollouts-qwen3.yaml --sample 10000 --seed 1",
+    ),
+)
+def rollout_check(
+    config: ConfigArg,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    examples: ExamplesOpt = 5,
+    workers: WorkersOpt = None,
+    engine: EngineOpt = Engine.local,
+    sample: SampleOpt = None,
+    seed: SeedOpt = 0,
+    show: ShowOpt = 20,
+    fail_on: FailOnOpt = None,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Audit a rollout dump: what the engine sampled against what the trainer trains on.
+
+    Per trajectory: each completion's decode -> encode round trip, append-only turns, the trainer's
+    re-rendering of `messages` against the engine's ids, and the trainer's row (loss mask, stop token,
+    logprobs, id range). One finding per distinct cause, with exact counts and shares.
+    """
+    options = _streaming(True, None, examples, workers, engine, sample, seed)
+    common = Common(fmt, output, show, fail_on, baseline, write_baseline, debug, quiet)
+    _run("rollout-check", config, common, options)
 
 
 def _plain_command(name: str, summary: str, examples: list[str], grouped: bool = False) -> None:
@@ -379,6 +423,55 @@ def check(
     """Run every check the config has inputs for; one report, one exit code (the CI gate)."""
     options = _streaming(no_builtin, against, examples, workers, engine, sample, seed)
     _run("check", config, Common(fmt, output, show, fail_on, baseline, write_baseline, debug, quiet), options)
+
+
+class Server(str, Enum):
+    """Mirrors tokaudit.init.choose.SERVERS (a test keeps them equal)."""
+
+    hf = "hf"
+    vllm = "vllm"
+    llama_cpp = "llama.cpp"
+    gguf = "gguf"
+
+
+@app.command(
+    "init",
+    cls=_Command,
+    epilog=_examples(
+        "tokaudit init ./my-model && tokaudit check tokaudit.yaml",
+        "tokaudit init mistralai/Mistral-7B-v0.1 --revision main -o mistral.yaml",
+        "tokaudit init model.Q4_K_M.gguf --serving llama.cpp",
+        "tokaudit init ./my-model --serving vllm --force",
+    ),
+)
+def init_command(
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="TARGET",
+            help="A model folder, a .gguf file, or a Hub id in the local HF cache.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Config file to write.")] = Path("tokaudit.yaml"),
+    serving: Annotated[Server, typer.Option("--serving", help="The server whose tokenizer load to audit.")] = Server.hf,
+    revision: Annotated[
+        str | None, typer.Option("--revision", help="A Hub id's branch, tag or commit (resolved in the local cache).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config file.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a commented config for a model: the training side its files imply, the serving side as the
+    chosen server loads it, the model's revision, vocabulary size and chat templates.
+
+    It prints what it found and chose; missing pieces (no chat template, no config.json) are comments in
+    the file. Never overwrites a file without --force.
+    """
+    with guarded(debug):
+        from tokaudit.init.write import InitRequest, init
+
+        for line in init(InitRequest(target, output, serving.value, revision, force)):
+            typer.echo(line)
 
 
 @app.command(

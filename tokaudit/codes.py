@@ -134,6 +134,16 @@ CODES: dict[str, Code] = {
         "`--against LOCK`: a side now loads another backend class than at snapshot time (e.g. `LlamaTokenizerFast` → `LlamaTokenizer`)",
         hint="AutoTokenizer picked another class: check the transformers version and tokenizer_config.json",
     ),
+    "TA503": Code(
+        "TA503",
+        Severity.WARNING,
+        "config",
+        "`--against LOCK`: a Hub-id side loaded another commit than at snapshot time (the files behind its revision changed)",
+        hint=(
+            "the revision is a branch or tag that moved, or the config now names another commit: pin "
+            "`revision:` to the commit you audited, or re-snapshot after review"
+        ),
+    ),
     "TA201": Code(
         "TA201",
         Severity.ERROR,
@@ -335,6 +345,60 @@ CODES: dict[str, Code] = {
             "the model was trained with, or fix the flag in the GGUF (gguf-py's gguf_set_metadata.py)"
         ),
     ),
+    "TA222": Code(
+        "TA222",
+        Severity.WARNING,
+        "resolution",
+        "a `vllm` side ran vLLM's `--tokenizer-mode auto` and vLLM resolved the HF tokenizer, although the folder ships mistral-common files (`tekken.json` or `tokenizer.model.v*`): measured, not predicted",
+        hint=(
+            "vLLM serves this folder with the transformers conversion, not mistral-common: start vLLM with "
+            "--tokenizer-mode mistral (and audit `tokenizer_mode: mistral`), or train with the tokenizer it serves"
+        ),
+    ),
+    "TA230": Code(
+        "TA230",
+        Severity.WARNING,
+        "export",
+        "a folder's tokenizer_config.json names a `tokenizer_class` transformers < 5 cannot import (`TokenizersBackend`, which 5.x writes)",
+        hint=(
+            "servers pinned to transformers 4.x refuse this folder: set `tokenizer_class` to the model's own class "
+            "(the base's, e.g. `LlamaTokenizer`), or save the export with the transformers version serving runs"
+        ),
+    ),
+    "TA231": Code(
+        "TA231",
+        Severity.WARNING,
+        "export",
+        "a folder's chat template is only in chat_template.jinja (or chat_template.json), not in tokenizer_config.json",
+        hint=(
+            "loaders that read tokenizer_config.json only (older transformers, some servers) get no template: copy it "
+            "into tokenizer_config.json's `chat_template`, or pass the server the .jinja file (vLLM --chat-template)"
+        ),
+    ),
+    "TA232": Code(
+        "TA232",
+        Severity.INFO,
+        "export",
+        "the base and the export keep their chat template in different files (tokenizer_config.json vs chat_template.jinja)",
+        hint="check that serving reads the file the export has, and that both hold the template training used",
+    ),
+    "TA233": Code(
+        "TA233",
+        Severity.WARNING,
+        "export",
+        "tokenizer_config.json's `add_bos_token` / `add_eos_token`, a special role or the added tokens changed between the base (training's folder) and the export (serving's)",
+        hint=(
+            "the export was saved with other settings than training used: restore them in the export's "
+            "tokenizer_config.json, or re-save it with the settings training used"
+        ),
+    ),
+    "TA234": Code(
+        "TA234",
+        Severity.WARNING,
+        "export",
+        "the base has generation_config.json and the export serving loads does not",
+        hint="copy generation_config.json into the export (its eos_token_id is where the server stops generating)",
+    ),
     "TA301": Code(
         "TA301",
         Severity.ERROR,
@@ -423,6 +487,17 @@ CODES: dict[str, Code] = {
         hint=(
             "make both templates accept the same conversations (roles, system messages, tool calls), or filter "
             "out of the training data what the serving template refuses"
+        ),
+    ),
+    "TA310": Code(
+        "TA310",
+        Severity.WARNING,
+        None,
+        "a chat template is not prefix-preserving: a conversation cut after an assistant turn does not "
+        "render to a token prefix of the same conversation with the next user or tool turn",
+        hint=(
+            "multi-turn RL that appends turns (token-in/token-out) cannot use this template as is: each "
+            "engine call re-renders history differently; train one sample per turn, or fix the template"
         ),
     ),
     "TA401": Code(
@@ -523,6 +598,135 @@ CODES: dict[str, Code] = {
             "loads of the same files tokenize differently: some workers would train on (or serve) other ids; "
             "compare the class and files each load got (`--debug`), and load once and share"
         ),
+    ),
+    "TA701": Code(
+        "TA701",
+        Severity.ERROR,
+        "non-canonical",
+        "`rollout-check` round trip: a sampled completion is not the tokenizer's own split of its text, so "
+        "decode → encode gives other ids for the same text",
+        hint=(
+            "the policy may emit any split; a trainer that keeps text and re-encodes it trains on ids the policy "
+            "never produced: keep the sampled ids (token-in/token-out) instead of decoding and encoding"
+        ),
+    ),
+    "TA702": Code(
+        "TA702",
+        Severity.ERROR,
+        "special-token",
+        "`rollout-check` round trip: decoding with `skip_special_tokens` drops special tokens the engine sampled",
+        hint="decode with skip_special_tokens=False where the text is encoded again, or keep the sampled ids",
+    ),
+    "TA703": Code(
+        "TA703",
+        Severity.ERROR,
+        "character-cut",
+        "`rollout-check` round trip: a completion ends inside a multi-byte character (cut at `max_tokens`); "
+        "decode makes it U+FFFD",
+        hint="keep the sampled ids for truncated completions, or drop them: their text does not encode back",
+    ),
+    "TA704": Code(
+        "TA704",
+        Severity.ERROR,
+        "decode-cleanup",
+        "`rollout-check` round trip: the training side's decode gives other text than the ids spell (space "
+        "clean-up, normalisation), which encodes to other ids",
+        hint="set clean_up_tokenization_spaces=False where completions are decoded, or keep the sampled ids",
+    ),
+    "TA711": Code(
+        "TA711",
+        Severity.ERROR,
+        "reasoning-dropped",
+        "`rollout-check` append-only: a turn's prompt drops the reasoning an earlier turn sampled, so it does "
+        "not extend the previous prompt + completion",
+        hint=(
+            "the chat template strips `<think>` / reasoning_content from earlier assistant turns (Qwen3, QwQ, "
+            "DeepSeek-R1): train each turn as its own sample, or keep reasoning in history (a template that does)"
+        ),
+    ),
+    "TA712": Code(
+        "TA712",
+        Severity.ERROR,
+        "separator",
+        "`rollout-check` append-only: a turn's prompt changes the text of the previous prompt + completion "
+        "(a separator, whitespace, the end-of-turn token, a re-serialized tool call)",
+        hint=(
+            "build each prompt by appending ids to the previous prompt + completion (token-in/token-out) "
+            "instead of re-rendering the conversation"
+        ),
+    ),
+    "TA713": Code(
+        "TA713",
+        Severity.ERROR,
+        "boundary-merge",
+        "`rollout-check` append-only: a turn's prompt spells the same text as the previous prompt + "
+        "completion but re-encodes it to other ids (BPE merged across the old end)",
+        hint="append ids, not text: encoding prompt and completion text together merges across their boundary",
+    ),
+    "TA714": Code(
+        "TA714",
+        Severity.ERROR,
+        "reasoning-dropped",
+        "`rollout-check` re-render: the trainer's rendering of `messages` drops reasoning the engine sampled",
+        hint=(
+            "the trainer trains turns without the reasoning the policy produced them with: train on the engine's "
+            "ids, or one sample per turn"
+        ),
+    ),
+    "TA715": Code(
+        "TA715",
+        Severity.ERROR,
+        "separator",
+        "`rollout-check` re-render: the trainer's rendering of `messages` spells other text than the engine's "
+        "ids (a separator, whitespace, the end-of-turn token, a re-serialized tool call)",
+        hint=(
+            "train on the engine's prompt and completion ids instead of re-rendering; or render with the "
+            "serving template and the same tool-call serialisation"
+        ),
+    ),
+    "TA716": Code(
+        "TA716",
+        Severity.ERROR,
+        "boundary-merge",
+        "`rollout-check` re-render: the trainer's rendering spells the same text as the engine's ids but "
+        "encodes it to other ids",
+        hint="train on the engine's ids: encoding the whole conversation at once merges across turn boundaries",
+    ),
+    "TA721": Code(
+        "TA721",
+        Severity.ERROR,
+        "loss-mask",
+        "`rollout-check` trainer row: the loss mask trains tokens the engine did not sample (the prompt, "
+        "template scaffolding between turns)",
+        hint="mask everything but each turn's sampled completion ids: tool results and role headers are not actions",
+    ),
+    "TA722": Code(
+        "TA722",
+        Severity.ERROR,
+        "stop-token",
+        "`rollout-check` trainer row: the loss mask leaves out the stop token the engine sampled",
+        hint="train the sampled end-of-turn / EOS token with its completion, or the policy does not learn to stop",
+    ),
+    "TA723": Code(
+        "TA723",
+        Severity.ERROR,
+        "loss-mask",
+        "`rollout-check` trainer row: sampled completion tokens are not trained (masked out, or not in the row)",
+        hint="the row must hold each turn's sampled ids with the mask on them; rebuild it from the engine's turns",
+    ),
+    "TA724": Code(
+        "TA724",
+        Severity.ERROR,
+        "logprobs",
+        "`rollout-check` trainer row: a turn's `logprobs` has another length than its `completion_ids`",
+        hint="importance ratios need one logprob per sampled id: the logprobs belong to other ids",
+    ),
+    "TA725": Code(
+        "TA725",
+        Severity.ERROR,
+        "id-range",
+        "`rollout-check` trainer row: an id is at or past the model's embedding rows (`model.vocab_size`)",
+        hint="the engine and the model disagree on the vocabulary: check the tokenizer and the checkpoint together",
     ),
 }
 

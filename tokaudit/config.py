@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,6 +53,8 @@ class SideSpec(_Strict):
 
     source: StrictStr
     path: StrictStr | None = None
+    #: run this side in another interpreter (a training image's, a serving image's): a worker tokaudit starts there
+    python: StrictStr | None = None
     encoding: str | None = None
     pattern: str | None = None
     special_tokens: dict[StrictStr, StrictInt] | None = None
@@ -73,6 +76,8 @@ class SideSpec(_Strict):
     args: dict[StrictStr, Any] | None = None
     #: template-check / mask-check: the user's own chat formatter, `module:function` (instead of chat_template)
     chat_format: StrictStr | None = None
+    #: `source: vllm`: vLLM's --tokenizer-mode (auto, hf, mistral, ...), passed through to vLLM as is
+    tokenizer_mode: StrictStr | None = None
     _config_dir: Path | None = PrivateAttr(default=None)
 
     @property
@@ -119,6 +124,36 @@ class LoadCheckSpec(_Strict):
         return self
 
 
+class DecodeSpec(_Strict):
+    """rollout-check: how the trainer decodes sampled ids, where it decodes them."""
+
+    skip_special_tokens: StrictBool = False
+
+
+class RolloutsSpec(_Strict):
+    """rollout-check: a rollout dump (a trajectory per record) and the record fields that hold each part."""
+
+    path: Path
+    #: the conversation as the trainer sees it (OpenAI format: content, reasoning_content, tool_calls, tool turns)
+    messages: StrictStr | None = None
+    #: the engine calls in order: [{prompt_ids, completion_ids, logprobs?}, ...]
+    turns: StrictStr | None = None
+    #: the trainer's row as written to disk, and 1 where it trains (with input_ids)
+    input_ids: StrictStr | None = None
+    loss_mask: StrictStr | None = None
+    #: the conversation's tool schemas, passed to the chat template when the trainer re-renders
+    tools: StrictStr | None = None
+    decode: DecodeSpec = DecodeSpec()
+
+    @model_validator(mode="after")
+    def _something_to_check(self) -> RolloutsSpec:
+        if self.turns is None and self.input_ids is None:
+            raise ValueError("map `turns` (the engine's ids) and/or `input_ids` (the trainer's row)")
+        if self.loss_mask is not None and self.input_ids is None:
+            raise ValueError("`loss_mask` needs `input_ids` (the row it masks)")
+        return self
+
+
 class Settings(_Strict):
     """A whole validated config; paths are absolute (resolved against the config file)."""
 
@@ -130,6 +165,7 @@ class Settings(_Strict):
     conversations: Path | None = None
     mask: MaskSpec | None = None
     load_check: LoadCheckSpec | None = None
+    rollouts: RolloutsSpec | None = None
     fail_on: Severity = Severity.ERROR
     ignore: list[StrictStr] = []
     config_path: Path | None = None
@@ -208,8 +244,31 @@ def settings_from_dict(raw: Any, cfg_path: Path) -> Settings:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ConfigError(f"{cfg_path}: {_loc(first['loc'])}: {_describe(first)}{more}") from None
     _check_user_code(settings, cfg_path)
+    _check_vllm(settings, cfg_path)
     _check_load_check(settings, cfg_path)
     return _check_dataset_sides(_resolve_paths(settings, cfg_path), cfg_path)
+
+
+#: keys tokaudit would apply around a library's encode; a `vllm` side is vLLM's own request path, without them
+NOT_FOR_VLLM = ("encoding", "pattern", "special_tokens", "add_bos", "add_eos")
+
+
+def _check_vllm(s: Settings, cfg_path: Path) -> None:
+    """`tokenizer_mode` belongs to a `vllm` side; a `vllm` side takes vLLM's settings only."""
+    for name in ("training", "serving"):
+        side: SideSpec = getattr(s, name)
+        if side.source != "vllm":
+            if side.tokenizer_mode is not None:
+                raise ConfigError(f"{cfg_path}: {name}.tokenizer_mode: only a `source: vllm` side has `tokenizer_mode`")
+            continue
+        if side.path is None:
+            raise ConfigError(f"{cfg_path}: {name}.path: `source: vllm` needs `path` (a model folder or hub id)")
+        for key in NOT_FOR_VLLM:
+            if key in side.model_fields_set:
+                raise ConfigError(
+                    f"{cfg_path}: {name}.{key}: not a vLLM setting; a `vllm` side encodes as vLLM's completion "
+                    "path does (`add_special_tokens` and `chat_add_special_tokens` are its request fields)"
+                )
 
 
 #: the sources load-check can load afresh (they implement sources.capabilities.Reloadable)
@@ -292,6 +351,23 @@ def _check_dataset_sides(s: Settings, cfg_path: Path) -> Settings:
     return s
 
 
+def _interpreter(base: Path, side: SideSpec, name: str, cfg_path: Path) -> str:
+    """`python:` as an absolute path, not resolved (a venv's python is a symlink to the base interpreter, which
+    has no venv); a bare name (`python3.11`) is looked up on PATH."""
+    value = str(side.python)
+    if side.source == "dataset":
+        raise ConfigError(
+            f"{cfg_path}: {name}.python: a `source: dataset` side only reads stored ids; nothing runs there"
+        )
+    resolved = _resolve(base, value)
+    if resolved.is_file():
+        return str(resolved)
+    found = shutil.which(value) if os.sep not in value and "/" not in value else None
+    if found is None:
+        raise ConfigError(f"{cfg_path}: {name}.python: no such interpreter: {resolved}")
+    return os.path.abspath(found)
+
+
 def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
     base = cfg_path.parent
     sides = {}
@@ -303,7 +379,7 @@ def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
         resolved = _resolve(base, side.path)
         if resolved.exists():
             sides[name] = side.model_copy(update={"path": str(resolved)})
-        elif side.source == "hf" and HUB_ID_RE.match(side.path) and not side.path.startswith("."):
+        elif side.source in ("hf", "vllm") and HUB_ID_RE.match(side.path) and not side.path.startswith("."):
             sides[name] = side  # a hub id: resolved by huggingface_hub (honours HF_HUB_OFFLINE)
         else:
             raise ConfigError(f"{cfg_path}: {name}.path: no such file or directory: {resolved}")
@@ -324,7 +400,14 @@ def _resolve_paths(s: Settings, cfg_path: Path) -> Settings:
         if not resolved.exists():  # a file, or a `datasets` save_to_disk folder
             raise ConfigError(f"{cfg_path}: mask.dataset: no such file: {resolved}")
         extra["mask"] = s.mask.model_copy(update={"dataset": resolved})
+    if s.rollouts is not None:
+        resolved = _resolve(base, s.rollouts.path)
+        if not resolved.exists():  # a file, or a `datasets` save_to_disk folder
+            raise ConfigError(f"{cfg_path}: rollouts.path: no such file: {resolved}")
+        extra["rollouts"] = s.rollouts.model_copy(update={"path": resolved})
     for name in ("training", "serving"):
+        if sides[name].python is not None:
+            sides[name] = sides[name].model_copy(update={"python": _interpreter(base, sides[name], name, cfg_path)})
         template = sides[name].chat_template
         if template and template not in ("tokenizer", "mistral-common"):
             resolved = _resolve(base, template)

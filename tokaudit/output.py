@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -10,7 +11,9 @@ from tokaudit.errors import TokauditError
 
 
 def write_file(text: str, output: Path, protect: Path | None = None) -> None:
-    """Write `text` to `output` so that a failed run never leaves half a file.
+    """Write `text` to `output` so that a failed run never leaves half a file: into a temporary
+    `.tokaudit-*` file beside it, renamed over it only once complete. A failed or interrupted write
+    removes the temporary; only a SIGKILL in the instant of writing can leave one behind.
 
     Refuses to write over `protect` (the config). Writes *into* a device or FIFO (/dev/null,
     /dev/stdout) and *through* a symlink, because renaming over either would replace it.
@@ -29,9 +32,16 @@ def write_file(text: str, output: Path, protect: Path | None = None) -> None:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=".tokaudit-")
     except OSError as exc:
         raise TokauditError(f"{output}: cannot write: {exc.strerror}") from exc
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; an output is an ordinary file
-    os.replace(tmp, target)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; an output is an ordinary file
+        os.replace(tmp, target)
+    except BaseException as exc:  # a full disk, Ctrl-C mid-write: the old file stays, the temporary goes
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise TokauditError(f"{output}: cannot write: {exc.strerror or exc}") from exc
+        raise

@@ -81,13 +81,13 @@ def run(request: Request) -> Outcome:
     known = read_baseline(request.baseline) if request.baseline else None  # a bad baseline fails before the work
     _refuse_stored(settings, request)
     set_debug(request.options.debug)  # llama.cpp logs from C: only --debug lets them through
-    sides = load_sides(settings)
-    if request.command == SNAPSHOT:
-        return _snapshot(request, settings, sides)
-    if request.command == BUMP:
-        report = _bump(request, settings, sides)
-    else:
-        report = run_checks(settings, sides, request.command, request.options)
+    with load_sides(settings) as sides:  # a side in another interpreter holds a worker until the run ends
+        if request.command == SNAPSHOT:
+            return _snapshot(request, settings, sides)
+        if request.command == BUMP:
+            report = _bump(request, settings, sides)
+        else:
+            report = run_checks(settings, sides, request.command, request.options)
     if request.write_baseline is not None:
         n = write_baseline(report, request.write_baseline)
         return Outcome(report, settings, (f"wrote {request.write_baseline} ({n} finding(s) recorded)",), judged=False)
@@ -142,11 +142,17 @@ def run_checks(settings: Settings, sides: Sides, command: str, options: Options)
 
 def _streamed(stream: Stream, settings: Settings, sides: Sides, options: Options) -> CheckResult:
     """Shard the corpus, scan the shards (here, in worker processes or on Ray), merge, finish."""
-    shards = list(plan(settings, sides.specials(), options.use_builtin(settings.builtin_corpus)))
-    if not shards:
-        raise InputError(_NOTHING.format(cfg=settings.config_path))
+    scan = functools.partial(stream.scan, keep=options.examples)
+    if stream.plan is not None:  # the check reads its own input (rollout-check's dump)
+        shards = list(stream.plan(settings))
+        scan = functools.partial(stream.scan, keep=options.examples, settings=settings)
+    else:
+        shards = list(plan(settings, sides.specials(), options.use_builtin(settings.builtin_corpus)))
+        if not shards:
+            raise InputError(_NOTHING.format(cfg=settings.config_path))
     if options.sample is not None:
-        shards = list(draw(shards, options.sample, options.seed))
+        drawn = stream.draw(settings, shards, options.sample, options.seed) if stream.draw else None
+        shards = list(drawn if drawn is not None else draw(shards, options.sample, options.seed))
     workers = _workers(options.workers, shards)
     progress = options.progress
     if progress is not None:
@@ -156,7 +162,7 @@ def _streamed(stream: Stream, settings: Settings, sides: Sides, options: Options
             settings,
             sides,
             shards,
-            functools.partial(stream.scan, keep=options.examples),
+            scan,
             stream.tally(options),
             workers=workers,
             engine=options.engine,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from tokaudit.config import Settings
 from tokaudit.corpus import builtin_samples, entry_key
@@ -36,7 +37,8 @@ class Shard:
     field: str | None = None
     span: Span | None = None
     limit: int | None = None
-    items: tuple[tuple[Order, Sample], ...] = ()
+    #: the samples an in-memory shard carries (a rollout-check `--sample` draw carries readers.Records)
+    items: tuple[tuple[Order, Any], ...] = ()
     size: int = 0
     #: a tokenized dataset: the record field whose ids come with each text
     ids_field: str | None = None

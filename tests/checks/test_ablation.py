@@ -180,11 +180,13 @@ def test_tekken_control_strings_are_the_added_tokens(tmp_path: Path, tekken_hf: 
     }
     assert "conversion of training's file gives mistral-common's ids" in a["verdict"]
 
-    # without the BOS: the post-processor alone for plain text, and it with the added tokens for `[INST]`
+    # without the BOS: the first difference of both samples is the BOS (bos-eos); the post-processor alone
+    # for plain text, and it with the added tokens for `[INST]` (a control token just after: another signature)
     report, sides = diff(tmp_path, mistral_common, side("hf", tekken_hf), lines)
-    found = by_category(report)
-    assert found["bos-eos"].detail["component"] == "post_processor"
-    pair = found["special-token"].detail
+    assert {f.category for f in report.findings} == {"bos-eos"}
+    found = {f.signature: f for f in report.findings}
+    assert found["bos-eos: ^|⟨<s>⟩ ≠ ^|a"].detail["component"] == "post_processor"
+    pair = found["bos-eos: ^|⟨<s>⟩ ≠ ^|a …⟨special⟩"].detail
     assert pair["component"] == "no single component: post_processor + added_tokens"
     assert pair["ablation"]["encodes"] == 3 and not pair["ablation"]["single"]
 

@@ -20,7 +20,9 @@ DIFFER = {
     "phi-3": {"special-token", "whitespace"},  # `[PAD32011]`… are parsed by llama.cpp, plain text on transformers
     "starcoder": {"whitespace"},
     "falcon": {"whitespace", "segmentation"},
-    "deepseek-coder": {"special-token", "id-mapping"},  # BOS is a new id 32257 on transformers, 32013 on llama.cpp
+    # BOS is a new id 32257 on transformers, 32013 on llama.cpp: every sample's first difference (the typed
+    # specials llama.cpp parses come after it)
+    "deepseek-coder": {"id-mapping"},
     "qwen2": {"special-token"},
 }
 

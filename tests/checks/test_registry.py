@@ -22,4 +22,7 @@ def test_checks_for_follows_the_inputs(cfg) -> None:  # type: ignore[no-untyped-
     mask = {**chat, "mask": {"strategy": "fastchat"}}
     assert checks_for(load_config(cfg(mask))) == ["diff", "vocab-check", "template-check", "mask-check"]
     loads = {**mask, "load_check": {"threads": 2}}
-    assert checks_for(load_config(cfg(loads))) == list(CHECKS)
+    assert checks_for(load_config(cfg(loads))) == [n for n in CHECKS if n != "rollout-check"]
+    dump = FIXTURES / "rollouts" / "qwen3-tools.jsonl"
+    rollouts = {**loads, "rollouts": {"path": str(dump), "turns": "turns"}}
+    assert checks_for(load_config(cfg(rollouts))) == list(CHECKS)

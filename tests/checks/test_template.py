@@ -214,7 +214,10 @@ def test_mistral_common_v3_with_tools_against_itself(tmp_path: Path) -> None:
         side("mistral-common", v3, chat_template="mistral-common"),
         side("mistral-common", v3, chat_template="tokenizer"),
     )
-    assert report.findings == () and report.skipped == ()
+    # mistral-common v3 writes the system prompt into the last user turn: appending a turn moves it, so the
+    # serialisation is not prefix-preserving (TA310, per side); nothing else differs
+    assert [f for f in report.findings if f.code != "TA310"] == [] and report.skipped == ()
+    assert {f.detail["side"] for f in report.findings} == {"training", "serving"}
     assert report.summary["conversations"] == 7
 
 

@@ -24,6 +24,7 @@ from tests.conftest import (
     MINILM,
     MISTRAL_HF,
     MISTRAL_SP,
+    MISTRAL_VLLM,
     gguf_vocab,
     mistral_data,
     side,
@@ -49,6 +50,7 @@ REAL = {
     "python": {"object": "tests.pipelines.compat:build", "args": {"path": str(MISTRAL_HF)}},
     "gguf": {"path": str(gguf_vocab("gpt-2"))},
     "llama.cpp": {"path": str(gguf_vocab("gpt-2"))},
+    "vllm": {"path": str(MISTRAL_VLLM)},
 }
 TOKENIZERS = sorted(n for n in SOURCES if n != "dataset")
 CL100K_PATTERN = json.loads((Path(__file__).parent.parent / "sources" / "cl100k_pattern.json").read_text())

@@ -6,7 +6,17 @@ import pytest
 
 from tests.conftest import invoke
 
-COMMANDS = ["diff", "vocab-check", "template-check", "mask-check", "load-check", "check", "snapshot", "bump"]
+COMMANDS = [
+    "diff",
+    "vocab-check",
+    "template-check",
+    "mask-check",
+    "load-check",
+    "rollout-check",
+    "check",
+    "snapshot",
+    "bump",
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

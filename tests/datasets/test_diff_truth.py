@@ -46,8 +46,8 @@ def _truth(lines: list[str]) -> dict[str, Any]:
 
     sp = sentencepiece.SentencePieceProcessor(model_file=str(MISTRAL_SP))
     hf = AutoTokenizer.from_pretrained(str(MISTRAL_HF))
-    sa = Shaper(load_side(SideSpec(source="sentencepiece", path=str(MISTRAL_SP), add_bos=True)))
-    sb = Shaper(load_side(SideSpec(source="hf", path=str(MISTRAL_HF))))
+    sa = Shaper(load_side(SideSpec(source="sentencepiece", path=str(MISTRAL_SP), add_bos=True)), by_cause=True)
+    sb = Shaper(load_side(SideSpec(source="hf", path=str(MISTRAL_HF))), by_cause=True)
     groups: dict[str, list[int]] = defaultdict(list)
     tokens = affected = 0
     for number, text in enumerate(lines, 1):

@@ -32,6 +32,7 @@ EXPECTED: dict[str, set[str]] = {
     "dataset": {"StoredTokens"},
     "gguf": {"AssistantMasker", "GgufBacked", "Pipeline"},
     "llama.cpp": {"GgufBacked"},
+    "vllm": {"ChatServer", "ResolutionReporter"},
 }
 
 

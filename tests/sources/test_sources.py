@@ -15,6 +15,7 @@ from tests.conftest import (
     MISTRAL_HF,
     MISTRAL_SP,
     MISTRAL_SP_DIR,
+    MISTRAL_VLLM,
     gguf_vocab,
     mistral_data,
 )
@@ -39,6 +40,7 @@ REAL = {
     ),
     "gguf": dict(path=str(gguf_vocab("gpt-2"))),
     "llama.cpp": dict(path=str(gguf_vocab("gpt-2"))),
+    "vllm": dict(path=str(MISTRAL_VLLM)),
 }
 #: sources that encode text with a library (a `dataset` side has stored ids instead)
 TOKENIZERS = sorted(n for n in SOURCES if n != "dataset")

@@ -17,6 +17,9 @@ from tokaudit.shards import Order
 
 #: how many skipped inputs a report lists (all are counted)
 SKIPPED_SHOWN = 100
+#: how many of a group's involved strings a finding lists (all are counted), and how many its message names
+INVOLVED_SHOWN = 50
+INVOLVED_NAMED = 3
 
 
 @dataclass
@@ -27,6 +30,11 @@ class Group:
     finding: Finding
     count: int = 0
     examples: list[tuple[Order, str]] = field(default_factory=list)
+    #: the strings (specials) a signature by cause leaves out, each with the first sample that shows it;
+    #: bounded by the tokenizers' special tokens, and merged by the earliest sample, so in any order
+    involved: dict[str, Order] = field(default_factory=dict)
+    #: the message for more than one involved string: a format with {n} (how many) and {examples}
+    plural: str | None = None
 
 
 @dataclass
@@ -36,7 +44,7 @@ class Groups:
     keep: int = 5
     groups: dict[str, Group] = field(default_factory=dict)
 
-    def seen(self, key: str, order: Order, where: str) -> bool:
+    def seen(self, key: str, order: Order, where: str, involved: tuple[str, ...] = ()) -> bool:
         """Count a sample under a known signature; False when the signature is new (call `add`)."""
         g = self.groups.get(key)
         if g is None:
@@ -49,17 +57,30 @@ class Groups:
             self._example(g, order, where)
             if order < g.first:  # only when samples arrive out of order: keep the earliest's evidence
                 g.first = order
+        if involved:
+            _involve(g.involved, involved, order)
         return True
 
-    def add(self, key: str, order: Order, where: str, finding: Finding) -> None:
-        """Count a sample whose signature `seen` did not know, with its explained finding."""
+    def add(
+        self,
+        key: str,
+        order: Order,
+        where: str,
+        finding: Finding,
+        involved: tuple[str, ...] = (),
+        plural: str | None = None,
+    ) -> None:
+        """Count a sample whose signature `seen` did not know, with its explained finding (and, for a
+        signature by cause, the strings it involves and the message for many of them)."""
         g = self.groups.get(key)
         if g is None:
-            self.groups[key] = g = Group(order, finding)
+            self.groups[key] = g = Group(order, finding, plural=plural)
         elif order < g.first:
-            g.first, g.finding = order, finding
+            g.first, g.finding, g.plural = order, finding, plural
         g.count += 1
         self._example(g, order, where)
+        if involved:
+            _involve(g.involved, involved, order)
 
     def _example(self, g: Group, order: Order, where: str) -> None:
         if len(g.examples) < self.keep or order < g.examples[-1][0]:
@@ -70,12 +91,16 @@ class Groups:
         for key, theirs in other.groups.items():
             mine = self.groups.get(key)
             if mine is None:
-                self.groups[key] = dataclasses.replace(theirs, examples=list(theirs.examples))
+                self.groups[key] = dataclasses.replace(
+                    theirs, examples=list(theirs.examples), involved=dict(theirs.involved)
+                )
                 continue
             mine.count += theirs.count
             if theirs.first < mine.first:
-                mine.first, mine.finding = theirs.first, theirs.finding
+                mine.first, mine.finding, mine.plural = theirs.first, theirs.finding, theirs.plural
             mine.examples = sorted(mine.examples + theirs.examples)[: self.keep]
+            for name, order in theirs.involved.items():
+                _involve(mine.involved, (name,), order)
 
     def findings(self) -> list[Finding]:
         """One finding per signature, by first occurrence, carrying the count and example locations."""
@@ -84,7 +109,7 @@ class Groups:
             wheres = tuple(w for _, w in g.examples)
             out.append(
                 dataclasses.replace(
-                    g.finding,
+                    _with_involved(g),
                     count=g.count,
                     samples=wheres,
                     sample=wheres[0] if wheres and g.finding.sample is not None else g.finding.sample,
@@ -95,6 +120,31 @@ class Groups:
 
     def total(self) -> int:
         return sum(g.count for g in self.groups.values())
+
+
+def _involve(into: dict[str, Order], names: tuple[str, ...], order: Order) -> None:
+    for name in names:
+        if name not in into or order < into[name]:
+            into[name] = order
+
+
+def _with_involved(g: Group) -> Finding:
+    """The group's finding with the strings it involves in its detail: how many, and the first
+    INVOLVED_SHOWN by first sample; with more than one, the message says how many (`plural`)."""
+    if not g.involved:
+        return g.finding
+    names = sorted(g.involved, key=lambda k: (g.involved[k], k))
+    n = len(names)
+    detail = {**g.finding.detail, "involved": {"count": n, "strings": names[:INVOLVED_SHOWN]}}
+    message = g.finding.message
+    if n > 1:
+        examples = ", ".join(repr(k) for k in names[:INVOLVED_NAMED]) + (", …" if n > INVOLVED_NAMED else "")
+        message = (
+            g.plural.format(n=n, examples=examples)
+            if g.plural
+            else f"{message} ({n} special strings alike: {examples})"
+        )
+    return dataclasses.replace(g.finding, message=message, detail=detail)
 
 
 @dataclass

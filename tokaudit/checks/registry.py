@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from tokaudit.checks.diff import against
 from tokaudit.checks.diff import check as diff
 from tokaudit.checks.load import check as load
 from tokaudit.checks.mask import check as mask
+from tokaudit.checks.rollout import check as rollout
 from tokaudit.checks.template import check as template
 from tokaudit.checks.vocab import check as vocab
 from tokaudit.config import Settings
@@ -27,11 +28,16 @@ Run = Callable[[Settings, Sides, Options], CheckResult]
 @dataclass(frozen=True)
 class Stream:
     """A check that streams the corpus: `scan(sides, shard, keep=K)` per shard in the workers, a
-    `tally(options)` to merge the shards' tallies into, and `finish(settings, tally)` for the result."""
+    `tally(options)` to merge the shards' tallies into, and `finish(settings, tally)` for the result.
+
+    A check that streams its own input (rollout-check's dump) also gives `plan(settings)` (its shards) and
+    `draw(settings, shards, n, seed)` (`--sample`); its scan is then called with `settings=` too."""
 
     scan: Callable[..., Any]
     tally: Callable[[Options], Any]
     finish: Callable[[Settings, Any], CheckResult]
+    plan: Callable[[Settings], Iterable[Any]] | None = None
+    draw: Callable[[Settings, Iterable[Any], int, int], Iterable[Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,12 @@ CHECKS: dict[str, Check] = {
     "vocab-check": Check(vocab.run, lambda s: True, "both sides' files; model.vocab_size / model.config"),
     "template-check": Check(template.run, _has_chat, "conversations: and/or a side's chat_template"),
     "mask-check": Check(mask.run, lambda s: s.mask is not None, "mask: (strategy, dataset)"),
+    "rollout-check": Check(
+        rollout.run,
+        lambda s: s.rollouts is not None,
+        "rollouts: (a rollout dump: turns, messages, the trainer's row)",
+        Stream(rollout.scan, rollout.tally, rollout.finish, rollout.plan, rollout.draw),
+    ),
     # `tokaudit load-check` always runs it; `check` only when the config asks for the fresh loads
     "load-check": Check(load.run, lambda s: s.load_check is not None, "an `hf` side; load_check: (threads, processes)"),
 }

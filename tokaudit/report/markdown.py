@@ -26,7 +26,9 @@ def render(
     if sides:
         out += ["| side | source | backend | library |", "| --- | --- | --- | --- |"]
         for name, s in sides.items():
-            out.append(f"| {name} | {_cell(s['source'])} | `{_cell(s['backend'])}` | {s['library']} {s['version']} |")
+            where = f" (python: `{_cell(s['python']['path'])}`)" if s.get("python") else ""
+            source = _cell(s["source"] + summ.pinned(s))
+            out.append(f"| {name} | {source} | `{_cell(s['backend'])}` | {s['library']} {s['version']}{where} |")
         out.append("")
     findings = report.sorted_findings()
     if findings:

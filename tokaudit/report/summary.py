@@ -46,6 +46,8 @@ LABELS = {
     "training_autotokenizer": "training AutoTokenizer",
     "serving_autotokenizer": "serving AutoTokenizer",
     "vllm_tokenizer_mode_auto": "vLLM tokenizer_mode=auto",
+    "training_vllm_tokenizer_mode": "training vLLM tokenizer (measured)",
+    "serving_vllm_tokenizer_mode": "serving vLLM tokenizer (measured)",
     "training_gguf": "training GGUF metadata",
     "serving_gguf": "serving GGUF metadata",
     # template-check
@@ -53,6 +55,7 @@ LABELS = {
     "conversations_skipped": "conversations skipped",
     "renderings_compared": "renderings compared",
     "renderings_differing": "renderings differing",
+    "prefix_preserving": "template prefix-preserving",
     # mask-check
     "strategy": "mask strategy",
     "samples_checked": "samples checked",
@@ -75,6 +78,16 @@ LABELS = {
     "serving_loads": "serving loads by class (backend)",
     "loads_checked": "fresh loads checked",
     "loads_failing": "fresh loads with a problem",
+    # rollout-check
+    "trajectories": "trajectories checked",
+    "trajectories_skipped": "trajectories skipped",
+    "checks_run": "trajectories per check",
+    "tokens_sampled": "tokens sampled (completions)",
+    "tokens_trained": "tokens trained (loss mask)",
+    "share_trajectories_affected": "share of trajectories affected",
+    "trajectories_not_rendered": "trajectories the training template refused",
+    "share_trajectories_by_cause": "share of trajectories by cause",
+    "share_tokens_by_cause": "share of sampled tokens by cause",
 }
 
 
@@ -142,3 +155,12 @@ def lines(summary: dict[str, Any]) -> list[str]:
         indent = "  " if s.title is not None else ""
         out += [f"{indent}{k}: {v}" for k, v in s.rows]
     return out
+
+
+def pinned(side: dict[str, Any]) -> str:
+    """A Hub-id side's revision and the commit it loaded: ` @ main → 26bca36…` (the JSON has the whole commit)."""
+    commit = side.get("commit")
+    if not commit:
+        return ""
+    revision = side.get("revision") or commit
+    return f" @ {revision} → {commit[:7]}…" if revision != commit else f" @ {commit[:7]}…"

@@ -37,7 +37,11 @@ def _header(report: Report) -> Table:
             f"{side['source']}: {side['backend']} · {side['library']} {side['version']} "
             f"· special_text={side['special_text']}",
         )
-        t.add_row("", Text(str(side.get("path") or ""), style="dim"))
+        t.add_row("", Text(str(side.get("path") or "") + summ.pinned(side), style="dim"))
+        where = side.get("python")
+        if where:  # a side with `python:` ran in another interpreter: which, and what it had
+            packages = ", ".join(f"{k} {v}" for k, v in (where.get("packages") or {}).items())
+            t.add_row("", Text(f"python: {where['path']} (Python {where['version']}; {packages})", style="dim"))
     return t
 
 

@@ -156,6 +156,10 @@ class Tokenizer(ABC):
             return None
         return path if path.is_dir() else path.parent
 
+    def close(self) -> None:
+        """Let go of what the side holds outside this process (a worker in another interpreter); most hold none."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         return {
             "source": self.source,
@@ -270,6 +274,28 @@ class Tokenizer(ABC):
                 out[key] = names.get(tid) or self.piece(tid)
         return out
 
+    def encode_rendered_all(self, texts: list[str], add_special: bool) -> list[list[int]]:
+        """`encode_rendered` for many texts, in one library call where the side encodes as the base class does."""
+        if type(self).encode_rendered is not Tokenizer.encode_rendered:
+            return [self.encode_rendered(t, add_special) for t in texts]
+        if self.special_text == "literal":
+            batch = [list(x) for x in self.encode_batch(texts, "literal", bare=True)]
+        elif "parse" in self.native_modes:
+            batch = [list(x) for x in self.encode_batch(texts, "parse", bare=True)]
+        else:
+            batch = [self._parse_split(t, bare=True) for t in texts]
+        return self.wrap_all(batch, *self.bos_eos_defaults()) if add_special else batch
+
+    def decode_all(self, batch: list[list[int]], skip_special_tokens: bool) -> list[str]:
+        """Each id list as the text the library's decode gives (rollout-check's round trip). Here: the ids'
+        bytes joined, special and added tokens left out when asked, bytes that are no UTF-8 as U+FFFD, which
+        is what a byte-level decode does; libraries with a decode of their own override it."""
+        names = self.special_names() if skip_special_tokens else {}
+        return [
+            b"".join(self.surface(i) or b"" for i in ids if i not in names).decode("utf-8", errors="replace")
+            for ids in batch
+        ]
+
     def encode_rendered(self, text: str, add_special: bool) -> list[int]:
         """Encode one rendered chat as a pipeline does: the template's control strings become control tokens
         (unless `special_text: literal`); BOS/EOS are added as for any text only when `add_special`."""
@@ -295,3 +321,13 @@ class Sides:
     def specials(self) -> set[str]:
         """Every special or added token string of either side (the built-in corpus types each one)."""
         return set(self.training.specials()) | set(self.serving.specials())
+
+    def close(self) -> None:
+        for _, tok in self.items():
+            tok.close()
+
+    def __enter__(self) -> Sides:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

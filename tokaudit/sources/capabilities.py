@@ -27,6 +27,8 @@ class Resolution:
     backend: str  # "tokenizers (Rust)", "Python" or "mistral-common"
     fast: bool  # the Rust `tokenizers` backend
     legacy: bool | None  # `tokenizer.legacy` (FastChat reads it); None where the class has no such attribute
+    #: a server's tokenizer mode as it resolved it (vLLM: `auto` -> `hf` or `mistral`); None for a plain loader
+    mode: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,33 @@ class ChatEncoder(Protocol):
     def encode_chat(self, messages: Messages, tools: Messages | None = None) -> list[int]:
         """The ids the library's chat encoder builds for `messages` (a conversation that ends with the assistant
         is training data, one that ends with the user a prompt). Raises Refused when the library refuses."""
+        ...
+
+
+@dataclass(frozen=True)
+class ServedChat:
+    """A chat request as a server's own chat path turned it into the prompt the model sees."""
+
+    ids: list[int]
+    text: str | None  # the rendered prompt; None where the server builds ids without text (mistral-common)
+    content_format: str | None  # how the server hands message content to the template: "string" or "openai"
+    add_special_tokens: bool  # the server's tokenizer added BOS/EOS around the rendered text
+
+
+@runtime_checkable
+class ChatServer(Protocol):
+    """A source that is a server's own chat path (`vllm`): it resolves the template, rewrites the messages,
+    renders and tokenizes, as a chat completions request does."""
+
+    def serve_chat(
+        self,
+        messages: Messages,
+        add_generation_prompt: bool,
+        tools: Messages | None = None,
+        chat_template: str | None = None,
+    ) -> ServedChat:
+        """The prompt for `messages`; `chat_template` is the server's `--chat-template` text (None: its own
+        resolution). Raises Refused when the server refuses the request."""
         ...
 
 
@@ -183,10 +212,29 @@ class Converted(Protocol):
         ...
 
 
+@runtime_checkable
+class TemplateRenderer(Protocol):
+    """A side whose chat templates render in its own environment (a side with `python:`, run by a worker in
+    another interpreter): that environment's transformers renders the Jinja text, as its pipeline would. Not a
+    library's capability, so not in CAPABILITIES."""
+
+    def render_template(
+        self,
+        messages: Messages,
+        source: str,
+        add_generation_prompt: bool,
+        tools: Messages | None,
+        variables: dict[str, Any] | None,
+    ) -> tuple[str, tuple[tuple[int, int], ...]]:
+        """`chat.render_text` of the Jinja `source` there: the text and its `{% generation %}` spans."""
+        ...
+
+
 #: every capability, by name (tests loop over it)
 CAPABILITIES: dict[str, type] = {
     "AssistantMasker": AssistantMasker,
     "ChatEncoder": ChatEncoder,
+    "ChatServer": ChatServer,
     "Converted": Converted,
     "GgufBacked": GgufBacked,
     "Pipeline": Pipeline,

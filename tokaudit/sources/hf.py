@@ -9,6 +9,7 @@ from typing import Any
 
 from tokaudit.config import SideSpec
 from tokaudit.errors import SourceError
+from tokaudit.hub import Pinned, find, is_hub_id, offline, pin
 from tokaudit.quiet import import_transformers
 from tokaudit.sources.base import ADDED_FLAGS, ROLES, AddedEntry, FileLimits, RoleToken, Tokenizer
 from tokaudit.sources.capabilities import Assembly, LoadRecord, Messages, NoPipeline, Refused, Resolution
@@ -68,15 +69,34 @@ class HFTokenizer(Tokenizer):
         #: (not refused) so the check can report it
         self._cache_dir = cache_dir
         self._strict = strict
+        hub_id = is_hub_id(spec.path)
+        #: the commit of a Hub id this side loaded: pinned from the cache before loading when offline
+        self.pinned: Pinned | None = pin(str(spec.path), spec.revision) if hub_id and offline() else None
         self.tf = import_transformers()
         self.tok = self._load()
         self._direct_checked: set[tuple[bool, bool]] = set()
+        if hub_id and self.pinned is None:  # online: transformers fetched it; record what the cache now holds
+            self.pinned = find(str(spec.path), spec.revision)
         # Read now: transformers resets the backend's truncation/padding on every encode call.
         self._limits = self._read_limits()
 
+    @classmethod
+    def from_loaded(cls, spec: SideSpec, tok: Any) -> HFTokenizer:
+        """Wrap a transformers tokenizer something else loaded (the one vLLM resolved), to read its vocabulary."""
+        self = cls.__new__(cls)
+        Tokenizer.__init__(self, spec)
+        self._cache_dir, self._strict = None, False
+        self.pinned = None  # the loader that made `tok` resolved its files
+        self.tf = import_transformers()
+        self.tok = tok
+        self._limits = self._read_limits()
+        return self
+
     def _from_pretrained(self, cls: Any, use_fast: bool) -> Any:
         kwargs: dict[str, Any] = {"trust_remote_code": self.spec.trust_remote_code}
-        if self.spec.revision:
+        # A pinned Hub id loads its snapshot folder: exactly that commit's files, whatever `main` is now.
+        target = str(self.pinned.folder) if self.pinned else self.spec.path
+        if self.spec.revision and not self.pinned:
             kwargs["revision"] = self.spec.revision
         if cls is self.tf.AutoTokenizer:
             kwargs["use_fast"] = use_fast
@@ -89,7 +109,7 @@ class HFTokenizer(Tokenizer):
                 f"(looked for {', '.join(TOKENIZER_FILES)})"
             )
         try:
-            return cls.from_pretrained(self.spec.path, **kwargs)
+            return cls.from_pretrained(target, **kwargs)
         except Exception as exc:
             raise SourceError(
                 f"cannot load {self.spec.path} with transformers {self.tf.__version__} "
@@ -208,7 +228,10 @@ class HFTokenizer(Tokenizer):
     def reload(self, texts: list[str], threads: int, processes: int) -> list[LoadRecord]:
         from tokaudit.sources.hf_reload import reload_all
 
-        return reload_all(self.spec, texts, threads, processes, asked_fast=self.want_fast)
+        spec = self.spec
+        if self.pinned is not None:  # each fresh load copies the snapshot this side loaded
+            spec = spec.model_copy(update={"path": str(self.pinned.folder), "revision": None})
+        return reload_all(spec, texts, threads, processes, asked_fast=self.want_fast)
 
     def pipeline(self) -> Assembly:
         return self._pipeline
@@ -348,6 +371,13 @@ class HFTokenizer(Tokenizer):
             return list(backend.decode_batch(singles, skip_special_tokens=False))
         return list(self.tok.batch_decode(singles, skip_special_tokens=False))
 
+    def decode_all(self, batch: list[list[int]], skip_special_tokens: bool) -> list[str]:
+        backend = self._backend
+        if backend is not None and not self.tok.clean_up_tokenization_spaces:
+            # what transformers' decode does when there is no clean-up, without its per-call overhead
+            return list(backend.decode_batch(batch, skip_special_tokens=skip_special_tokens))
+        return list(self.tok.batch_decode(batch, skip_special_tokens=skip_special_tokens))
+
     def split_patterns(self) -> list[tuple[str, str]]:
         backend = self._backend
         if backend is None or backend.pre_tokenizer is None:
@@ -368,8 +398,17 @@ class HFTokenizer(Tokenizer):
         return self._limits
 
     def files_dir(self) -> Path | None:
+        if self.pinned is not None:
+            return self.pinned.folder
         path = Path(self.spec.path) if self.spec.path else None
         return path if path is not None and path.is_dir() else None
+
+    def describe(self) -> dict[str, Any]:
+        out = super().describe()
+        if self.pinned is not None:  # what the header and the lock record: the commit really loaded
+            out["revision"] = self.pinned.revision
+            out["commit"] = self.pinned.commit
+        return out
 
 
 class HFSlowTokenizer(HFTokenizer):

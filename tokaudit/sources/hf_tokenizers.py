@@ -189,6 +189,9 @@ class TokenizersTokenizer(Tokenizer):
     def decode_each(self, ids: list[int]) -> list[str]:
         return list(self.tok.decode_batch([[i] for i in ids], skip_special_tokens=False))
 
+    def decode_all(self, batch: list[list[int]], skip_special_tokens: bool) -> list[str]:
+        return list(self.tok.decode_batch(batch, skip_special_tokens=skip_special_tokens))
+
     def split_patterns(self) -> list[tuple[str, str]]:
         if self.tok.pre_tokenizer is None:
             return []

@@ -21,6 +21,7 @@ SOURCES: dict[str, str] = {
     "dataset": "tokaudit.sources.dataset:DatasetTokens",
     "gguf": "tokaudit.sources.gguf_hf:GGUFTokenizer",
     "llama.cpp": "tokaudit.sources.llama_cpp:LlamaCppTokenizer",
+    "vllm": "tokaudit.sources.vllm:VllmTokenizer",
 }
 
 

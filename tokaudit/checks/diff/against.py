@@ -87,7 +87,7 @@ class _Run:
         self.rows = self.lock.samples  # built on each access: once here
         self.index = {s["where"]: k for k, s in enumerate(self.rows)}
         self.then = {name: self.lock.ids(name) for name, _ in self.sides.items()}
-        self.shapers = {name: Shaper(tok) for name, tok in self.sides.items()}
+        self.shapers = {name: Shaper(tok, by_cause=True) for name, tok in self.sides.items()}
 
     def backend_changes(self) -> list[Finding]:
         out = []
@@ -102,6 +102,7 @@ class _Run:
                         detail={"then": then_side, "now": tok.describe()},
                     )
                 )
+            out += _commit_moved(name, then_side, tok.describe())
         return out
 
     def compare(self, batch: list[tuple[Order, Sample, int]]) -> None:
@@ -127,6 +128,26 @@ class _Run:
                         name, tok, sample.text, sample.where, then_ids, ids, self.versions, self.then_env, self.now_env
                     )
                     self.groups.add(key, order, sample.where, dataclasses.replace(f, signature=key))
+
+
+def _commit_moved(name: str, then: dict[str, Any], now: dict[str, Any]) -> list[Finding]:
+    """TA503: the lock and this run name the commit each Hub-id side loaded; say when it changed."""
+    before, after = then.get("commit"), now.get("commit")
+    if not before or not after or before == after:
+        return []
+    asked = now.get("revision") or after
+    return [
+        finding(
+            "TA503",
+            f"{name} loaded {now.get('path')} {asked} at commit {before[:7]}… at snapshot time and at "
+            f"{after[:7]}… now: the files behind the revision changed",
+            where=name,
+            detail={
+                "then": {"revision": then.get("revision"), "commit": before},
+                "now": {"revision": asked, "commit": after},
+            },
+        )
+    ]
 
 
 def _moved(name, tok, text, where, then, now, versions, then_env, now_env) -> Finding:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from typing import cast
 
 from tokaudit.checks.diff.ablation import ablate
 from tokaudit.checks.diff.divergence import CATEGORIES, Side, explain
-from tokaudit.checks.diff.signature import Shaper, Signer, bounds, error_signature
+from tokaudit.checks.diff.signature import Shaper, Signer, bounds, error_signature, involved
 from tokaudit.checks.groups import Groups, SkippedLog
 from tokaudit.codes import code_for, finding
 from tokaudit.findings import Finding, Skipped
@@ -77,7 +77,7 @@ class DiffTally:
 def scan(sides: Sides, shard: Shard, keep: int = 5) -> DiffTally:
     """Compare both sides on every sample of one shard."""
     tally = DiffTally(keep=keep)
-    signer = Signer(Shaper(sides.training), Shaper(sides.serving))
+    signer = Signer(Shaper(sides.training, by_cause=True), Shaper(sides.serving, by_cause=True))
     for batch in _batches(shard, tally):
         texts = [s.text for _, s in batch]
         train = _encoded(sides.training, batch, texts)
@@ -128,9 +128,12 @@ def _compare(sides: Sides, signer: Signer, encoded: Encoded, t: DiffTally) -> No
         i, j = bounds(a, b)
         affected += max(len(a) - j - i, len(b) - j - i, 1)
         key = signer(a, b, i)
+        # which special strings a signature by cause leaves out: only where it shows one
+        names = involved(a, b, i, signer.sa, signer.sb) if "⟨special⟩" in key else ()
         order, sample = batch[k]
-        if not groups.seen(key, order, sample.where):
-            groups.add(key, order, sample.where, _explained(sides, sample, a, b, key))
+        if not groups.seen(key, order, sample.where, names):
+            made, plural = _explained(sides, sample, a, b, key)
+            groups.add(key, order, sample.where, made, names, plural)
     t.affected += affected
 
 
@@ -164,7 +167,7 @@ def _encoded(tok: Tokenizer, batch: list[tuple[Order, Sample]], texts: list[str]
     return tok.encode_all(texts)
 
 
-def _explained(sides: Sides, sample: Sample, a: list[int], b: list[int], shape: str) -> Finding:
+def _explained(sides: Sides, sample: Sample, a: list[int], b: list[int], shape: str) -> tuple[Finding, str | None]:
     div = explain(
         sample.text,
         Side("training", sides.training, a, text_in=sample.text),
@@ -173,7 +176,7 @@ def _explained(sides: Sides, sample: Sample, a: list[int], b: list[int], shape: 
     text = sample.text if len(sample.text) <= TEXT_SHOWN else sample.text[:TEXT_SHOWN] + "…"
     # which pipeline component causes it: once per distinct divergence, on its first example
     ablation = ablate(sample.text, ("training", sides.training, a), ("serving", sides.serving, b))
-    return finding(
+    made = finding(
         code_for(div.category, "TA1"),
         div.message,
         sample=sample.where,
@@ -181,6 +184,7 @@ def _explained(sides: Sides, sample: Sample, a: list[int], b: list[int], shape: 
         signature=f"{div.category}: {shape}",
         detail={"text": text, **div.detail, **(ablation.detail() if ablation else {})},
     )
+    return made, div.plural
 
 
 def _refused(sample: Sample, failed: str, error: str, key: str) -> Finding:

@@ -3,9 +3,13 @@
 Two samples whose ids first differ in the same way are one problem: `␣␣ | ␣return` vs `␣␣␣ | return`
 and `␣␣␣␣ | ␣self` vs `␣␣␣␣␣ | self` both read `␣|␣a ≠ ␣|a`. The shape is taken over the token before
 and the token at the first differing id on each side, with letters, digits and punctuation reduced to
-a class and every run of one class to one symbol; control tokens keep their name (`⟨<s>⟩`), because
-which special is involved is the problem. Computing it costs a few dict lookups per differing sample;
-the expensive explanation (category, evidence) is paid once per new signature.
+a class and every run of one class to one symbol. Control tokens keep their name (`⟨<s>⟩`) in mask and
+template signatures. diff's shapers are made `by_cause`: there the key is the cause, not which special
+string or id is involved, so 749 special strings that serving parses and training keeps as text are one
+problem, `␣a|␣p ≠ ␣a|␣ …⟨special⟩`; the side's own BOS/EOS/PAD/UNK keep their names (what a tokenizer adds
+is a cause of its own), every other control token reads `⟨special⟩`, and `involved` lists the strings for
+the finding's detail. Computing it costs a few dict lookups per differing sample; the expensive
+explanation (category, evidence) is paid once per new signature.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from tokaudit.sources.base import Tokenizer
 
 WHITESPACE = {" ": "␣", "\t": "⇥", "\n": "↵", "\r": "␍"}
 START, END = "^", "∅"
+#: what diff's signatures call any control token that is not the side's own BOS / EOS / PAD / UNK
+SPECIAL = "special"
 #: how far past the first differing token a control token on one side only still names the problem
 NEAR = 4
 #: signatures a Signer remembers
@@ -64,9 +70,12 @@ def shape_of(raw: bytes) -> str:
 class Shaper:
     """Token shapes for one side, cached by id (a corpus has few distinct tokens near its divergences)."""
 
-    def __init__(self, tok: Tokenizer) -> None:
+    def __init__(self, tok: Tokenizer, by_cause: bool = False) -> None:
         self.tok = tok
-        self.names = tok.special_names()
+        self.by_cause = by_cause
+        #: id -> its string, for `involved`; `names` is what a shape shows
+        self.specials = tok.special_names()
+        self.names = _cause_names(tok, self.specials) if by_cause else self.specials
         self._cache: dict[int, str] = {}
 
     def token(self, ids: list[int], k: int) -> str:
@@ -83,11 +92,18 @@ class Shaper:
         return got
 
     def specials_near(self, ids: list[int], i: int) -> list[str]:
-        """Control tokens just after the divergence: which special is involved is part of the problem."""
+        """The strings of the control tokens just after the divergence."""
         window = ids[i : i + NEAR]
-        if self.names.keys().isdisjoint(window):  # the usual case, at C speed
+        if self.specials.keys().isdisjoint(window):  # the usual case, at C speed
             return []
-        return [f"⟨{self.names[t]}⟩" for t in window if t in self.names]
+        return [self.specials[t] for t in window if t in self.specials]
+
+
+def _cause_names(tok: Tokenizer, specials: dict[int, str]) -> dict[int, str]:
+    """Shown names by cause: the ids the tokenizer adds or emits by role keep their string, the rest are
+    `special` (which of them a sample typed is evidence for the detail, not a different problem)."""
+    own = {tok.bos_id, tok.eos_id, tok.pad_id}
+    return {t: name if t in own or tok.is_fallback(t) else SPECIAL for t, name in specials.items()}
 
 
 def signature(a: list[int], b: list[int], i: int, sa: Shaper, sb: Shaper) -> str:
@@ -96,8 +112,22 @@ def signature(a: list[int], b: list[int], i: int, sa: Shaper, sb: Shaper) -> str
     near_a, near_b = sa.specials_near(a, i + 1), sb.specials_near(b, i + 1)
     if not near_a and not near_b:  # most divergences: no control token near, no sets to build
         return shape
-    near = sorted(set(near_a) ^ set(near_b))
-    return shape + (f" {' '.join(near)}" if near else "")
+    only_a, only_b = set(near_a) - set(near_b), set(near_b) - set(near_a)
+    if not (sa.by_cause and sb.by_cause):
+        near = sorted(f"⟨{n}⟩" for n in only_a | only_b)
+        return shape + (f" {' '.join(near)}" if near else "")
+    # by cause: which side has a control token the other has not, never which one
+    left, right = f"{sa.token(a, i - 1)}|{sa.token(a, i)}", f"{sb.token(b, i - 1)}|{sb.token(b, i)}"
+    after = f" …⟨{SPECIAL}⟩"
+    return f"{left}{after if only_a else ''} ≠ {right}{after if only_b else ''}"
+
+
+def involved(a: list[int], b: list[int], i: int, sa: Shaper, sb: Shaper) -> tuple[str, ...]:
+    """The special strings a by-cause signature leaves out: those at the first differing id shown as
+    `⟨special⟩`, and those just after it on one side only. Sorted; () when none."""
+    out = {sh.specials[ids[i]] for ids, sh in ((a, sa), (b, sb)) if i < len(ids) and sh.names.get(ids[i]) == SPECIAL}
+    near_a, near_b = set(sa.specials_near(a, i + 1)), set(sb.specials_near(b, i + 1))
+    return tuple(sorted(out | (near_a ^ near_b)))
 
 
 class Signer:
@@ -107,7 +137,7 @@ class Signer:
 
     def __init__(self, sa: Shaper, sb: Shaper) -> None:
         self.sa, self.sb = sa, sb
-        self._names = sa.names.keys(), sb.names.keys()
+        self._names = sa.specials.keys(), sb.specials.keys()
         self._memo: dict[tuple[int, int, int, int], str] = {}
 
     def __call__(self, a: list[int], b: list[int], i: int) -> str:

@@ -42,7 +42,7 @@ from tokaudit.findings import Finding, Skipped
 from tokaudit.options import Options
 from tokaudit.shards import Order
 from tokaudit.sources.base import Sides
-from tokaudit.sources.capabilities import AssistantMasker
+from tokaudit.sources.capabilities import AssistantMasker, ChatServer
 
 GENERATION = re.compile(r"\{%-?\s*generation\s*-?%\}")
 
@@ -264,7 +264,7 @@ def _serving_template(settings: Settings, sides: Sides) -> Template:
     cfg = settings.config_path
     spec = settings.serving
     if not spec.chat_template and not spec.chat_format:
-        if not sides.serving.chat_templates():
+        if not sides.serving.chat_templates() and not isinstance(sides.serving, ChatServer):
             raise ConfigError(
                 f"{cfg}: serving.chat_template: mask-check renders conversations with the serving template; "
                 "set a Jinja file or `tokenizer` (this tokenizer has no chat_template of its own)"

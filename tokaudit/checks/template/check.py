@@ -2,8 +2,9 @@
 
 Each conversation (the config's `conversations:` file plus the built-in set) is rendered whole and as
 each prompt that ends before an assistant turn (with the generation prompt), by both sides, and
-compared as text and as ids. Also: double BOS, the serving prompt as a prefix of the training
-rendering (text and tokens), control strings in message content, and templates that refuse input.
+compared as text and as ids; each side's template is checked to be prefix-preserving (prefix.py). Also:
+double BOS, the serving prompt as a prefix of the training rendering (text and tokens), control strings
+in message content, and templates that refuse input.
 
 A finding is one distinct problem (its signature: checks/template/signature.py) with the exact number
 of conversations (for TA304, renderings) that show it and the first few of them; the conversations
@@ -23,6 +24,7 @@ from tokaudit.checks.base import CheckResult
 from tokaudit.checks.evidence import aligned_tokens, first_diff
 from tokaudit.checks.groups import Groups, SkippedLog
 from tokaudit.checks.template import findings as tf
+from tokaudit.checks.template import prefix
 from tokaudit.checks.template.evidence import short, text_detail
 from tokaudit.checks.template.probes import (
     ChatSide,
@@ -60,6 +62,9 @@ class _Tally:
     checked: int = 0
     compared: int = 0
     differing: int = 0
+    #: per side: conversations whose prefix property was checked, and those where it broke (TA310)
+    prefix_checked: Counter[str] = field(default_factory=Counter)
+    prefix_broken: Counter[str] = field(default_factory=Counter)
 
     def note(self, code: str, signature: str, order: Order, where: str, make: Callable[[], Finding]) -> None:
         """Count a problem; its finding (the evidence) is made only for a signature not seen before."""
@@ -112,6 +117,11 @@ def run(settings: Settings, sides: Sides, options: Options) -> CheckResult:
             "renderings_compared": tally.compared,
             "renderings_differing": tally.differing,
             "by_category": tally.by_category(),
+            # a side's template is prefix-preserving when no checked conversation broke it (None: none checked)
+            "prefix_preserving": {
+                name: (tally.prefix_broken[name] == 0) if tally.prefix_checked[name] else None
+                for name in (a.name, b.name)
+            },
         },
     )
 
@@ -180,6 +190,12 @@ def _check(
             sig = signed(tf.REFUSED, f"{side.name}: {error_shape(error)}")
             tally.note(tf.REFUSED, sig, order, conv.where, partial(refused, conv, side, other, error, sig))
     tally.checked += 1  # a one-sided refusal is a result too
+    for side in (a, b):
+        if not errors[side.name]:
+            broke = prefix.check(conv, side, lambda code, sig, where, make: tally.note(code, sig, order, where, make))
+            if broke is not None:
+                tally.prefix_checked[side.name] += 1
+                tally.prefix_broken[side.name] += broke
     pairs = [
         (v, ra, rb)
         for v, ra, rb in zip(views, got[a.name], got[b.name])

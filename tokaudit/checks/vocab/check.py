@@ -7,12 +7,14 @@ The parts, in the order they run (codes in docs/codes.md):
   vocab_files        TA210 generation_config.json, TA215 regex portability, TA216 truncation / padding
   vocab_resolution   TA217-218 which tokenizer AutoTokenizer and vLLM really load
   vocab_gguf         TA219-221 a GGUF side's embedding rows, pre-tokenizer and BOS / EOS flags
+  vocab_exports      TA230-234 the folders as a server loads them: class name, template files, base vs export
 """
 
 from __future__ import annotations
 
 from tokaudit.checks.base import CheckResult
 from tokaudit.checks.vocab import compare as vocab_compare
+from tokaudit.checks.vocab import exports as vocab_exports
 from tokaudit.checks.vocab import files as vocab_files
 from tokaudit.checks.vocab import gguf as vocab_gguf
 from tokaudit.checks.vocab import specials as vocab_specials
@@ -55,6 +57,7 @@ def run(settings: Settings, sides: Sides, options: Options) -> CheckResult:
     findings += found
     in_gguf, gguf_summary = vocab_gguf.gguf_findings(views)
     findings += in_gguf
+    findings += vocab_exports.export_findings(training, serving)
     result.summary = {
         **{f"{v.name}_ids": v.size for v in views},
         **({"embedding_rows": rows[0]} if rows else {}),

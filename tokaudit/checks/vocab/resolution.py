@@ -1,5 +1,6 @@
 """vocab-check: which tokenizer a stack really loads. AutoTokenizer's class under the installed
-transformers, whether mistral-common being installed changes it, and vLLM's `--tokenizer-mode auto`.
+transformers, whether mistral-common being installed changes it, and vLLM's `--tokenizer-mode auto`
+(predicted for a transformers serving side; read from vLLM itself for a `vllm` side).
 
 The "would change" answers follow the routing rules of the transformers and vLLM releases named in
 docs/codes.md (TA217, TA218); they read the files in the folder, never the network.
@@ -113,9 +114,42 @@ def vllm_auto(serving: View) -> tuple[str, list[Finding]]:
     return statement, [made]
 
 
+def vllm_measured(view: View, resolved: Resolution) -> tuple[str, list[Finding]]:
+    """What a `vllm` side's vLLM resolved (a fact, read from vLLM), and TA222 when `auto` passed over the
+    mistral-common files in the folder."""
+    asked = getattr(view.tok.spec, "tokenizer_mode", None) or "auto"
+    statement = (
+        f"{resolved.mode}: vLLM {resolved.version} with --tokenizer-mode {asked} resolved {resolved.cls} "
+        f"({resolved.backend}), measured"
+    )
+    folder = view.tok.files_dir()
+    files = _mistral_files(folder) if folder is not None else []
+    if asked != "auto" or resolved.mode != "hf" or not files or folder is None:
+        return statement, []
+    consolidated = any(folder.glob("consolidated*.safetensors"))
+    made = finding(
+        "TA222",
+        f"vLLM {resolved.version} with --tokenizer-mode auto serves {folder} with the HF tokenizer ({resolved.cls}), "
+        f"not mistral-common, although the folder ships {', '.join(files)}"
+        + ("" if consolidated else " (no consolidated*.safetensors in it)"),
+        where=view.name,
+        detail={
+            "side": view.name,
+            "folder": str(folder),
+            "files": files,
+            "consolidated_safetensors": consolidated,
+            "resolved_mode": resolved.mode,
+            "class": resolved.cls,
+            "vllm": resolved.version,
+        },
+    )
+    return statement, [made]
+
+
 def resolution(views: list[View]) -> tuple[dict[str, Any], list[Finding]]:
     summary: dict[str, Any] = {}
     out: list[Finding] = []
+    measured = False
     for v in views:
         # the routing rules below are transformers' (AutoTokenizer's), by its version
         resolved = v.tok.resolution() if isinstance(v.tok, ResolutionReporter) else None
@@ -127,6 +161,13 @@ def resolution(views: list[View]) -> tuple[dict[str, Any], list[Finding]]:
                 f"{facts['with_mistral_common']}"
             )
             out += found
+        elif resolved is not None and resolved.library == "vllm":
+            statement, found = vllm_measured(v, resolved)
+            summary[f"{v.name}_vllm_tokenizer_mode"] = statement
+            out += found
+            measured = measured or v is views[-1]
+    if measured:  # the serving side is vLLM itself: what it resolved replaces the prediction below
+        return summary, out
     statement, found = vllm_auto(views[-1])
     summary["vllm_tokenizer_mode_auto"] = statement
     return summary, out + found
