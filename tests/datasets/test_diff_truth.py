@@ -95,7 +95,7 @@ def test_every_count_and_example_equals_the_per_sample_truth(corpus, cfg, monkey
     report = json.loads(result.stdout)
 
     groups: dict[str, list[int]] = truth["groups"]
-    assert len(groups) >= 100  # many distinct divergences, memoised or not
+    assert len(groups) >= 90  # many distinct divergences, memoised or not
     got = {}
     for f in report["findings"]:
         category, _, shape = f["signature"].partition(": ")
