@@ -46,3 +46,4 @@ def test_bench_scale_quick_prints_every_figure(tmp_path: Path) -> None:
         assert r["samples"] > 0 and r["report_bytes"] > 0
         assert r["workers_agree"]
         assert r["naive_differing"] == r["differing"]  # the naive loop and tokaudit count the same samples
+        assert r["check_differing"] == r["differing"]  # the baseline's batch calls give transformers' ids

@@ -50,9 +50,13 @@ class Groups:
         if g is None:
             return False
         g.count += 1
-        self._example(g, order, where)
-        if order < g.first:  # only when samples arrive out of order: keep the earliest's evidence
-            g.first = order
+        # the hot path of every check: a sample that is neither among the first `keep` nor earlier
+        # than the last kept one is only counted (first is the earliest example, so not earlier either)
+        examples = g.examples
+        if len(examples) < self.keep or order < examples[-1][0]:
+            self._example(g, order, where)
+            if order < g.first:  # only when samples arrive out of order: keep the earliest's evidence
+                g.first = order
         if involved:
             _involve(g.involved, involved, order)
         return True

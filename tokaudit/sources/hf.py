@@ -35,6 +35,18 @@ TOKENIZER_FILES = (
 )
 
 
+#: where the fast tokenizers' encode path is defined (in 4.x and 5.x); a subclass that redefines a
+#: step of it is called through transformers
+BASE_MODULES = (
+    "transformers.tokenization_utils_base",
+    "transformers.tokenization_utils_fast",
+    "transformers.tokenization_utils_tokenizers",
+)
+
+#: texts of the first batch (per setting) encoded both ways to confirm the backend call gives the same ids
+CHECKED = 256
+
+
 def _one_line(exc: BaseException, limit: int = 400) -> str:
     """The library's message on one line: transformers spreads some over several, and the first alone
     ends mid-sentence ("... from one of:")."""
@@ -62,6 +74,7 @@ class HFTokenizer(Tokenizer):
         self.pinned: Pinned | None = pin(str(spec.path), spec.revision) if hub_id and offline() else None
         self.tf = import_transformers()
         self.tok = self._load()
+        self._direct_checked: set[tuple[bool, bool]] = set()
         if hub_id and self.pinned is None:  # online: transformers fetched it; record what the cache now holds
             self.pinned = find(str(spec.path), spec.revision)
         # Read now: transformers resets the backend's truncation/padding on every encode call.
@@ -128,10 +141,49 @@ class HFTokenizer(Tokenizer):
         kwargs: dict[str, Any] = {"add_special_tokens": add_special and not bare and not explicit}
         if mode == "literal":
             kwargs["split_special_tokens"] = True
-        ids = self.tok(texts, **kwargs)["input_ids"]
+        ids = self._direct(texts, kwargs)
+        if ids is None:
+            ids = self.tok(texts, **kwargs)["input_ids"]
         if explicit and not bare:
             ids = self.wrap_all([list(x) for x in ids], bool(self.spec.add_bos), bool(self.spec.add_eos))
         return ids
+
+    def _direct(self, texts: list[str], kwargs: dict[str, Any]) -> list[list[int]] | None:
+        """What `tok(texts, **kwargs)["input_ids"]` returns, from the backend's own batch call: the same
+        Rust call transformers makes, without its per-sample conversion to Python (half of its cost).
+        None where that is not known to be the same: a class that overrides the call path, or a first
+        batch on which the two disagreed (each call's settings are checked once against transformers)."""
+        if not self._direct_ok:
+            return None
+        backend = self.tok.backend_tokenizer
+        split = kwargs.get("split_special_tokens", self.tok.split_special_tokens)
+        # what transformers sets before every call: no truncation, no padding, special-text splitting
+        if backend.truncation is not None:
+            backend.no_truncation()
+        if backend.padding is not None:
+            backend.no_padding()
+        if backend.encode_special_tokens != split:
+            backend.encode_special_tokens = split
+        ids = [e.ids for e in backend.encode_batch(texts, add_special_tokens=kwargs["add_special_tokens"])]
+        settings = (kwargs["add_special_tokens"], split)
+        if settings not in self._direct_checked:
+            self._direct_checked.add(settings)
+            probe = texts[:CHECKED]
+            if ids[:CHECKED] != [list(x) for x in self.tok(probe, **kwargs)["input_ids"]]:
+                self._direct_ok = False
+                return None
+        return ids
+
+    @cached_property
+    def _direct_ok(self) -> bool:
+        # only the base classes' call path, which ends in backend.encode_batch (transformers 4.x and 5.x)
+        if not getattr(self.tok, "is_fast", False) or getattr(self.tok, "backend_tokenizer", None) is None:
+            return False
+        cls = type(self.tok)
+        # _switch_to_input_mode: e.g. a translation model's source language, set on every call
+        names: tuple[str, ...] = ("__call__", "_call_one", "encode_plus", "batch_encode_plus", "_encode_plus")
+        names += ("_batch_encode_plus", "_switch_to_input_mode")
+        return all(getattr(getattr(cls, n, None), "__module__", BASE_MODULES[0]) in BASE_MODULES for n in names)
 
     def encode_offsets(self, text: str, add_special_tokens: bool) -> tuple[list[int], list[tuple[int, int]]] | None:
         if not getattr(self.tok, "is_fast", False):

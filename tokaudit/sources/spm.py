@@ -25,10 +25,11 @@ class SentencePieceTokenizer(Tokenizer):
         self.sp = load_sentencepiece(spec.path or "")
 
     def encode_batch(self, texts: list[str], mode: str, bare: bool = False) -> list[list[int]]:
-        ids = self.sp.encode(texts)
-        if bare:
-            return ids
-        return self.wrap_all(ids, *self.bos_eos_defaults())
+        add_bos, add_eos = (False, False) if bare else self.bos_eos_defaults()
+        # the library adds BOS/EOS itself, as `wrap` would (the ids are not copied again)
+        return self.sp.encode(  # type: ignore[no-any-return]
+            texts, add_bos=add_bos and self.bos_id is not None, add_eos=add_eos and self.eos_id is not None
+        )
 
     @cached_property
     def _specials(self) -> dict[str, int]:

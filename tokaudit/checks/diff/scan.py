@@ -8,11 +8,15 @@ The DiffTally it returns merges with other shards' tallies in any order to the s
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import compress, islice
+from operator import itemgetter, ne
+from typing import cast
 
 from tokaudit.checks.diff.ablation import ablate
 from tokaudit.checks.diff.divergence import CATEGORIES, Side, explain
-from tokaudit.checks.diff.signature import Shaper, bounds, error_signature, involved, signature
+from tokaudit.checks.diff.signature import Shaper, Signer, bounds, error_signature, involved
 from tokaudit.checks.groups import Groups, SkippedLog
 from tokaudit.codes import code_for, finding
 from tokaudit.findings import Finding, Skipped
@@ -22,8 +26,10 @@ from tokaudit.sources.base import Sides, Tokenizer
 from tokaudit.sources.capabilities import StoredTokens
 
 #: texts per batch call of each library
-CHUNK = 2048
+CHUNK = 4096
 TEXT_SHOWN = 400
+#: a batch with each side's ids (or a library's refusal) per sample
+Encoded = tuple[list[tuple[Order, Sample]], list[list[int] | str], list[list[int] | str]]
 
 
 @dataclass
@@ -71,20 +77,30 @@ class DiffTally:
 def scan(sides: Sides, shard: Shard, keep: int = 5) -> DiffTally:
     """Compare both sides on every sample of one shard."""
     tally = DiffTally(keep=keep)
-    shapers = Shaper(sides.training, by_cause=True), Shaper(sides.serving, by_cause=True)
-    batch: list[tuple[Order, Sample]] = []
-    for order, item in read(shard):
-        if isinstance(item, Skipped):
-            _skip(tally, order, item)
-            continue
-        tally.read[order[0]] += 1
-        batch.append((order, item))
-        if len(batch) >= CHUNK:
-            _compare(sides, shapers, batch, tally)
-            batch = []
-    if batch:
-        _compare(sides, shapers, batch, tally)
+    signer = Signer(Shaper(sides.training, by_cause=True), Shaper(sides.serving, by_cause=True))
+    for batch in _batches(shard, tally):
+        texts = [s.text for _, s in batch]
+        train = _encoded(sides.training, batch, texts)
+        serve = _encoded(sides.serving, batch, texts)
+        _compare(sides, signer, (batch, train, serve), tally)
     return tally
+
+
+def _batches(shard: Shard, tally: DiffTally) -> Iterator[list[tuple[Order, Sample]]]:
+    """The shard's samples, CHUNK at a time; skipped lines are recorded on the way."""
+    items = read(shard)
+    while chunk := list(islice(items, CHUNK)):
+        if set(map(type, map(_second, chunk))) != {Sample}:  # a skipped line among them: rare
+            for order, item in chunk:
+                if isinstance(item, Skipped):
+                    _skip(tally, order, item)
+            chunk = [(order, item) for order, item in chunk if not isinstance(item, Skipped)]
+        tally.read.update(map(_first, map(_first, chunk)))  # samples per corpus input
+        if chunk:
+            yield cast("list[tuple[Order, Sample]]", chunk)
+
+
+_first, _second = itemgetter(0), itemgetter(1)
 
 
 def _skip(tally: DiffTally, order: Order, item: Skipped) -> None:
@@ -94,34 +110,54 @@ def _skip(tally: DiffTally, order: Order, item: Skipped) -> None:
         tally.first_skip[order[0]] = (order, item)
 
 
-def _compare(sides: Sides, shapers: tuple[Shaper, Shaper], batch: list[tuple[Order, Sample]], t: DiffTally) -> None:
-    texts = [s.text for _, s in batch]
-    train = _encoded(sides.training, batch, texts)
-    serve = _encoded(sides.serving, batch, texts)
+def _compare(sides: Sides, signer: Signer, encoded: Encoded, t: DiffTally) -> None:
+    # The per-sample work is the tool's cost over the libraries': equal samples are found and their
+    # tokens counted at C speed; a differing one costs its bounds, a memoised signature and a count.
+    batch, train_or_refused, serve_or_refused = encoded
+    train, serve = cast("list[list[int]]", train_or_refused), cast("list[list[int]]", serve_or_refused)
+    if str in map(type, train_or_refused) or str in map(type, serve_or_refused):
+        batch, train, serve = _refusals(batch, train_or_refused, serve_or_refused, t)
+    t.compared += len(train)
+    t.tokens += sum(map(len, serve))
+    groups = t.groups
+    differing = list(compress(range(len(train)), map(ne, train, serve)))
+    t.differing += len(differing)
+    affected = 0
+    for k in differing:
+        a, b = train[k], serve[k]
+        i, j = bounds(a, b)
+        affected += max(len(a) - j - i, len(b) - j - i, 1)
+        key = signer(a, b, i)
+        # which special strings a signature by cause leaves out: only where it shows one
+        names = involved(a, b, i, signer.sa, signer.sb) if "⟨special⟩" in key else ()
+        order, sample = batch[k]
+        if not groups.seen(key, order, sample.where, names):
+            made, plural = _explained(sides, sample, a, b, key)
+            groups.add(key, order, sample.where, made, names, plural)
+    t.affected += affected
+
+
+def _refusals(
+    batch: list[tuple[Order, Sample]], train: list[list[int] | str], serve: list[list[int] | str], t: DiffTally
+) -> tuple[list[tuple[Order, Sample]], list[list[int]], list[list[int]]]:
+    """Record the samples a side refused (a skip when both did); the others are returned with their ids."""
+    kept: list[tuple[Order, Sample]] = []
+    ids: tuple[list[list[int]], list[list[int]]] = ([], [])
     for (order, sample), a, b in zip(batch, train, serve):
         if isinstance(a, str) and isinstance(b, str):
             _skip(t, order, Skipped(sample.where, f"both sides refused it: {a}"))
-            continue
-        t.compared += 1
-        if isinstance(a, str) or isinstance(b, str):
+        elif isinstance(a, str) or isinstance(b, str):
+            t.compared += 1
             t.differing += 1
             failed, error = ("training", a) if isinstance(a, str) else ("serving", str(b))
             key = error_signature(failed, error)
             if not t.groups.seen(key, order, sample.where):
                 t.groups.add(key, order, sample.where, _refused(sample, failed, error, key))
-            continue
-        t.tokens += len(b)
-        if a == b:
-            continue
-        t.differing += 1
-        i, j = bounds(a, b)
-        t.affected += max(len(a) - j - i, len(b) - j - i, 1)
-        key = signature(a, b, i, *shapers)
-        # which special strings a signature by cause leaves out: only where it shows one
-        names = involved(a, b, i, *shapers) if "⟨special⟩" in key else ()
-        if not t.groups.seen(key, order, sample.where, names):
-            finding, plural = _explained(sides, sample, a, b, key)
-            t.groups.add(key, order, sample.where, finding, names, plural)
+        else:
+            kept.append((order, sample))
+            ids[0].append(a)
+            ids[1].append(b)
+    return kept, *ids
 
 
 def _encoded(tok: Tokenizer, batch: list[tuple[Order, Sample]], texts: list[str]) -> list[list[int] | str]:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
+from itertools import compress, count
+from operator import ne
 
 from tokaudit.sources.base import Tokenizer
 
@@ -25,6 +27,8 @@ START, END = "^", "∅"
 SPECIAL = "special"
 #: how far past the first differing token a control token on one side only still names the problem
 NEAR = 4
+#: signatures a Signer remembers
+MEMO = 1 << 16
 
 
 def bounds(a: list[int], b: list[int]) -> tuple[int, int]:
@@ -32,12 +36,13 @@ def bounds(a: list[int], b: list[int]) -> tuple[int, int]:
     stretch is a[i:len(a) - j] against b[i:len(b) - j]."""
     n = min(len(a), len(b))
     i = 0
-    while i < n and a[i] == b[i]:
+    while i < n and a[i] == b[i]:  # divergences come early in a sample: a few steps
         i += 1
-    j = 0
-    while j < n - i and a[-1 - j] == b[-1 - j]:
-        j += 1
-    return i, j
+    if i < n and len(a) == len(b) and a[i + 1 :] == b[i + 1 :]:
+        return i, n - i - 1  # one id replaced by another, the usual case: one comparison at C speed
+    # the first difference from the end, found by C iterators rather than a Python loop per id
+    j = next(compress(count(), map(ne, reversed(a), reversed(b))), n)
+    return i, min(j, n - i)
 
 
 @lru_cache(maxsize=65536)
@@ -123,6 +128,33 @@ def involved(a: list[int], b: list[int], i: int, sa: Shaper, sb: Shaper) -> tupl
     out = {sh.specials[ids[i]] for ids, sh in ((a, sa), (b, sb)) if i < len(ids) and sh.names.get(ids[i]) == SPECIAL}
     near_a, near_b = set(sa.specials_near(a, i + 1)), set(sb.specials_near(b, i + 1))
     return tuple(sorted(out | (near_a ^ near_b)))
+
+
+class Signer:
+    """`signature` for one pair of sides, memoised: with no control token near the divergence a
+    signature depends only on the ids before and at it on each side, so a corpus's few hundred
+    thousand differing samples cost one dict lookup each and a few hundred real computations."""
+
+    def __init__(self, sa: Shaper, sb: Shaper) -> None:
+        self.sa, self.sb = sa, sb
+        self._names = sa.specials.keys(), sb.specials.keys()
+        self._memo: dict[tuple[int, int, int, int], str] = {}
+
+    def __call__(self, a: list[int], b: list[int], i: int) -> str:
+        sa, sb = self.sa, self.sb
+        # specials_near's window, tested at C speed: which control token is involved is part of it
+        if not (
+            self._names[0].isdisjoint(a[i + 1 : i + 1 + NEAR]) and self._names[1].isdisjoint(b[i + 1 : i + 1 + NEAR])
+        ):
+            return signature(a, b, i, sa, sb)
+        # -1 and -2 stand for the start and the end (START, END), which no id equals
+        key = (a[i - 1] if i else -1, a[i] if i < len(a) else -2, b[i - 1] if i else -1, b[i] if i < len(b) else -2)
+        got = self._memo.get(key)
+        if got is None:
+            got = signature(a, b, i, sa, sb)
+            if len(self._memo) < MEMO:  # bounded, so memory does not follow the corpus
+                self._memo[key] = got
+        return got
 
 
 def error_signature(failed: str, error: str) -> str:
