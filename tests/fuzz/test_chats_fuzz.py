@@ -1,7 +1,7 @@
 """Fuzzed chat conversations (template-check, mask-check) and tokenized datasets (`source: dataset`,
 mask-check's `dataset`): any record shape, any types per row, in JSONL (plain, gz, zst), Parquet and
 save_to_disk folders, whole or damaged. Every one gives a report or one `error:` line with exit 2.
-(Rollout records, issue 18's rollout-check, are not fuzzed here: that check is not on main yet.)"""
+(Rollout records, rollout-check's input, are in test_rollouts_fuzz.py.)"""
 
 from __future__ import annotations
 

@@ -19,6 +19,9 @@ from tokaudit.findings import Skipped
 from tokaudit.readers import Record, Span, records
 
 Message = dict[str, Any]
+#: no vocabulary has 2**31 tokens, and the libraries' decode calls overflow on an id past 32 (tokenizers)
+#: or 31 (SentencePiece) bits: such an id is a broken record, not a token to look up
+ID_LIMIT = 2**31
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ def _ids(value: Any, name: str) -> list[int]:
             raise _Bad(f"`{name}[{k}]` is {v!r} ({type(v).__name__}), not an integer")
         if v < 0:
             raise _Bad(f"`{name}[{k}]` is {v}, a negative id")
+        if v >= ID_LIMIT:
+            raise _Bad(f"`{name}[{k}]` is {v}, past any vocabulary (ids are below 2**31)")
     return list(value)
 
 
