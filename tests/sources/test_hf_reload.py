@@ -7,6 +7,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import MISTRAL_HF
 from tokaudit.config import SideSpec
 from tokaudit.corpus import builtin_samples
@@ -59,17 +61,18 @@ def test_the_copy_has_the_folders_name_and_files_but_no_weights(tmp_path: Path) 
     assert copy_files("mistralai/Mistral-7B-v0.1", tmp_path / "hub") is None  # a hub id: downloaded, not copied
 
 
-def test_the_loads_leave_no_temporary_folders(tmp_path: Path) -> None:
+def test_the_loads_leave_no_temporary_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tok = load_side(SideSpec(source="hf", path=str(MISTRAL_HF)))
     assert isinstance(tok, Reloadable)
-    before = set(os.listdir(tempfile.gettempdir()))
+    # a temporary directory of this test's own (here and in the processes reload starts): other tests and
+    # other runs on the machine make folders with the same prefixes in the shared one at the same time
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setenv("TMPDIR", str(private))
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
     records = tok.reload(["hello"], threads=1, processes=1)
     assert [r.error for r in records] == [None, None]
-    # only the folders reload makes (tokaudit-hf-home-*, tokaudit-load-*): other tests running at the same
-    # time under pytest-xdist make temporary folders of their own
-    ours = ("tokaudit-hf-home-", "tokaudit-load-")
-    left = {n for n in set(os.listdir(tempfile.gettempdir())) - before if n.startswith(ours)}
-    assert left == set()
+    assert os.listdir(private) == []
 
 
 def test_config_names_exactly_the_reloadable_sources() -> None:
