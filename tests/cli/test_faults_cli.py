@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import MISTRAL_HF, MISTRAL_SP, side, write_config
+from tests.conftest import MISTRAL_HF, MISTRAL_SP, ROOT, side, write_config
 
 EXE = Path(sys.executable).parent / "tokaudit"
 MARKER = "KILL-THE-WORKER"
@@ -51,8 +51,14 @@ def _config(folder: Path, flag: Path | None, name: str, action: str = "SIGKILL")
     return write_config(folder, data, name)
 
 
+def _pythonpath() -> str:
+    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+
+
 def _diff(config: Path, *flags: str) -> tuple[int, dict[str, Any], str]:
-    env = {**os.environ, "RAY_ADDRESS": ""}  # --engine ray: a local Ray started by tokaudit itself
+    # --engine ray: a local Ray started by tokaudit itself; the repo on the path so the config's
+    # `tests.pipelines.faulty` imports (in tokaudit, its worker processes and Ray's)
+    env = {**os.environ, "RAY_ADDRESS": "", "PYTHONPATH": _pythonpath()}
     done = subprocess.run(
         [str(EXE), "diff", str(config), "--format", "json", "--quiet", *flags],
         env=env,

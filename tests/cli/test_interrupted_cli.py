@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MISTRAL_HF, MISTRAL_SP, side, write_config
+from tests.conftest import MISTRAL_HF, MISTRAL_SP, ROOT, side, write_config
 
 EXE = Path(sys.executable).parent / "tokaudit"
 MARKER = "STALL-HERE"
@@ -56,6 +56,11 @@ def _interrupt(config: Path, flag: Path, args: list[str], sig: signal.Signals) -
     proc = subprocess.Popen(
         [str(EXE), args[0], str(config), *args[1:]],
         cwd=folder,
+        # the repo on the path, so the config's `tests.pipelines.faulty` imports from the config's folder
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
