@@ -52,25 +52,10 @@ REFS = st.sampled_from(["mod:attr", "a.b:c", "no-colon", ":", "x:"]) | ANY
 
 
 def _side() -> st.SearchStrategy[Any]:
-    keys: dict[str, st.SearchStrategy[Any]] = {
-        k: ANY
-        for k in (
-            "encoding",
-            "pattern",
-            "special_tokens",
-            "revision",
-            "trust_remote_code",
-            "add_bos",
-            "add_eos",
-            "add_special_tokens",
-            "special_text",
-            "text_field",
-            "ids_field",
-            "chat_add_special_tokens",
-            "args",
-            "unknown",
-        )
-    }
+    # every key a side has (SideSpec's own fields, so a key added later is fuzzed too), plus one it has not
+    from tokaudit.config import SideSpec
+
+    keys: dict[str, st.SearchStrategy[Any]] = {k: ANY for k in [*SideSpec.model_fields, "unknown"] if k != "source"}
     keys.update(path=PATHS | ANY, chat_template=PATHS | st.sampled_from(["tokenizer", "mistral-common"]), object=REFS)
     keys["chat_format"] = REFS
     source = st.sampled_from([*SOURCES, "sentencepeice"]) | ANY
